@@ -316,7 +316,7 @@ def _check_observations(obs: pd.DataFrame, series: pd.DataFrame) -> list[Problem
             problems.append(
                 Problem(f, n, f"duplicate observation for ({sid}, {period}); see {places}")
             )
-    units = obs["series_id"].map(series.set_index("series_id")["unit"])
+    units = obs["series_id"].map(series.drop_duplicates("series_id").set_index("series_id")["unit"])
     value, low, high = obs["value"], obs["low"], obs["high"]
     rules = [
         (value.isna() & low.isna() & high.isna(), lambda r: "value, low and high are all empty"),
@@ -348,20 +348,23 @@ def _check_observations(obs: pd.DataFrame, series: pd.DataFrame) -> list[Problem
 
 
 def _cross_checks(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Checks across files; a file that could not be read is skipped (its problem is known)."""
+    ok = {name for name, frame in frames.items() if "_line" in frame.columns}
     problems = []
     for name, key in (("series", "series_id"), ("sources", "source_id"), ("events", "event_id")):
-        frame = frames[name]
-        dupes = frame[frame[key].duplicated()]
-        for f, line, value in zip(dupes["_file"], dupes["_line"], dupes[key]):
-            problems.append(Problem(f, line, f"duplicate {key} {value!r}"))
-    sources = set(frames["sources"]["source_id"])
-    series = set(frames["series"]["series_id"])
-    obs = frames["observations"]
-    problems += _unknown_ids(obs, "series_id", series, "series id")
-    for name in ("observations", "events", "chips"):
-        problems += _unknown_ids(frames[name], "source_id", sources, "source id")
-    known = obs[obs["series_id"].isin(series)]
-    problems += _check_observations(known, frames["series"])
+        if name in ok:
+            dupes = frames[name][frames[name][key].duplicated()]
+            for f, line, value in zip(dupes["_file"], dupes["_line"], dupes[key]):
+                problems.append(Problem(f, line, f"duplicate {key} {value!r}"))
+    if "sources" in ok:
+        sources = set(frames["sources"]["source_id"])
+        for name in ("observations", "events", "chips"):
+            if name in ok:
+                problems += _unknown_ids(frames[name], "source_id", sources, "source id")
+    if {"series", "observations"} <= ok:
+        obs, series = frames["observations"], set(frames["series"]["series_id"])
+        problems += _unknown_ids(obs, "series_id", series, "series id")
+        problems += _check_observations(obs[obs["series_id"].isin(series)], frames["series"])
     return problems
 
 
@@ -436,17 +439,16 @@ def load_dataset(data_dir: str | Path | None = None, until: int | None = None) -
     if extra_path.exists():
         extra, found = _load_file(extra_path, "observations", allow_empty=True)
         problems += found
-        if not extra.empty:
+        if "_line" in frames["observations"].columns and "_line" in extra.columns:
             frames["observations"] = pd.concat([frames["observations"], extra], ignore_index=True)
-    if problems:
-        raise DataError(problems)
     try:
         derived_series, derived_obs = derived_cluster_series(directory)
     except DataError as err:
         problems += err.problems
     else:
-        frames["series"] = pd.concat([frames["series"], derived_series], ignore_index=True)
-        frames["observations"] = pd.concat([frames["observations"], derived_obs], ignore_index=True)
+        for name, derived in (("series", derived_series), ("observations", derived_obs)):
+            if "_line" in frames[name].columns:  # only extend files that could be read
+                frames[name] = pd.concat([frames[name], derived], ignore_index=True)
     problems += _cross_checks(frames)
     if problems:
         raise DataError(problems)

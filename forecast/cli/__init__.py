@@ -25,8 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DataDirOption = Annotated[
     Path | None,
@@ -62,7 +62,7 @@ def print_problems(err: DataError | ScenarioError) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning bad-input errors into messages and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except (DataError, ScenarioError) as err:
         print_problems(err)
         return EXIT_BAD_INPUT
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             err.show()
             return EXIT_BAD_INPUT
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 # Command modules register themselves on ``app``.

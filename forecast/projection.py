@@ -1,0 +1,207 @@
+"""``forecast.project``: scenarios x posterior draws -> a :class:`Projection` of gap metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.engine import DEFAULT_CHUNK, baseline, check_starts, project_chunk
+from forecast.errors import ScenarioError
+from forecast.io import write_atomic
+from forecast.metrics import METRICS
+from forecast.scenarios import Scenario, list_scenarios, load_scenario
+
+DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def quantile_column(q: float) -> str:
+    """Column name of a quantile: 0.05 -> ``q05``."""
+    return f"q{round(q * 100):02d}"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Gap metrics for every scenario, posterior draw and year.
+
+    Attributes
+    ----------
+    scenarios : list of Scenario
+    years : numpy.ndarray
+        History (identical across scenarios before each start year) then projection.
+    values : dict of str to numpy.ndarray
+        Metric name -> array of shape (scenario, draw, year).
+    seed : int
+    horizon : int
+    """
+
+    scenarios: list[Scenario]
+    years: np.ndarray
+    values: dict[str, np.ndarray]
+    seed: int
+    horizon: int
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names, in order."""
+        return [s.name for s in self.scenarios]
+
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws."""
+        return self.values["us_h100e"].shape[1]
+
+    def _index(self, name: str) -> int:
+        if name not in self.names:
+            raise ScenarioError(f"scenario {name!r} is not in this projection: {self.names}")
+        return self.names.index(name)
+
+    def summary(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Tidy summary: ``scenario, year, metric, mean, q05, q25, q50, q75, q95``."""
+        frames = []
+        for metric in METRICS:
+            values = self.values[metric]
+            qs = np.quantile(values, quantiles, axis=1)  # (q, scenario, year)
+            frame = pd.DataFrame(
+                {
+                    "scenario": np.repeat(self.names, len(self.years)),
+                    "year": np.tile(self.years, len(self.names)),
+                    "metric": metric,
+                    "mean": values.mean(axis=1).ravel(),
+                    **{quantile_column(q): qs[i].ravel() for i, q in enumerate(quantiles)},
+                }
+            )
+            frames.append(frame)
+        out = pd.concat(frames, ignore_index=True)
+        return out.sort_values(["scenario", "metric", "year"], ignore_index=True)
+
+    @property
+    def draws(self) -> pd.DataFrame:
+        """Long table of every value: ``scenario, draw, year, metric, value``."""
+        n_s, n_d, n_t = self.values["us_h100e"].shape
+        frames = [
+            pd.DataFrame(
+                {
+                    "scenario": np.repeat(self.names, n_d * n_t),
+                    "draw": np.tile(np.repeat(np.arange(n_d), n_t), n_s),
+                    "year": np.tile(self.years, n_s * n_d),
+                    "metric": metric,
+                    "value": self.values[metric].ravel(),
+                }
+            )
+            for metric in METRICS
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+    def compare(
+        self,
+        a: str,
+        b: str,
+        metric: str | None = None,
+        year: int | None = None,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    ) -> pd.DataFrame:
+        """Paired-draw differences ``a - b`` with intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``scenario_a, scenario_b, year, metric, mean, q05..q95, p_positive`` (the posterior
+            probability that ``a`` exceeds ``b``).
+        """
+        metrics = [metric] if metric else list(METRICS)
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown:
+            raise ScenarioError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+        years = self.years if year is None else np.array([year])
+        if year is not None and year not in self.years:
+            raise ScenarioError(f"year {year} is outside {self.years[0]}..{self.years[-1]}")
+        cols = np.searchsorted(self.years, years)
+        ia, ib = self._index(a), self._index(b)
+        rows = []
+        for m in metrics:
+            diff = self.values[m][ia][:, cols] - self.values[m][ib][:, cols]  # (draw, year)
+            qs = np.quantile(diff, quantiles, axis=0)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "scenario_a": a,
+                        "scenario_b": b,
+                        "year": years,
+                        "metric": m,
+                        "mean": diff.mean(axis=0),
+                        **{quantile_column(q): qs[i] for i, q in enumerate(quantiles)},
+                        "p_positive": (diff > 0).mean(axis=0),
+                    }
+                )  # fmt: skip
+            )
+        return pd.concat(rows, ignore_index=True)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`summary` as CSV, atomically."""
+        return write_atomic(path, lambda tmp: self.summary().to_csv(tmp, index=False))
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write :attr:`draws` as Parquet, atomically."""
+        return write_atomic(path, lambda tmp: self.draws.to_parquet(tmp, index=False))
+
+
+def _resolve(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
+    if scenarios is None:
+        return list_scenarios()
+    resolved = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    names = [s.name for s in resolved]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(dupes)}")
+    return resolved
+
+
+def project(
+    fit: object,
+    scenarios: Iterable[Scenario | str | Path] | None = None,
+    *,
+    horizon: int = 2035,
+    draws: int | None = None,
+    seed: int = 0,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Projection:
+    """Project scenarios over posterior draws to ``horizon``.
+
+    Parameters
+    ----------
+    fit : Fit or ProjectionInputs
+        A fitted model (its ``projection_inputs`` are used) or the inputs themselves.
+    scenarios : iterable of Scenario, name or path, optional
+        Default: the whole shipped library.
+    horizon : int
+        Last projected year.
+    draws : int, optional
+        Number of posterior draws to use (default: all).
+    seed : int
+        Drives the choice of draws, the random-walk innovations and the lever distributions.
+    chunk_size : int
+        Scenarios projected at a time (memory vs. overhead).
+
+    Returns
+    -------
+    Projection
+    """
+    resolved = _resolve(scenarios)
+    children = np.random.SeedSequence(seed).spawn(2)
+    if hasattr(fit, "projection_inputs"):
+        inputs = fit.projection_inputs(n_draws=draws, seed=int(children[0].generate_state(1)[0]))
+    else:
+        inputs = fit
+    base = baseline(inputs, horizon, np.random.default_rng(children[1]))
+    check_starts(resolved, base, horizon)
+    chunks = [
+        project_chunk(resolved[i : i + chunk_size], base, seed)
+        for i in range(0, len(resolved), chunk_size)
+    ]
+    values = {m: np.concatenate([c[m] for c in chunks], axis=0) for m in METRICS}
+    return Projection(resolved, base.years, values, seed, horizon)

@@ -1,0 +1,420 @@
+"""Scenario files: levers over the projection, read from TOML and validated.
+
+A scenario names levers (see :data:`LEVERS`) and their values from a start year. A lever value
+is a constant, a path of ``[year, value]`` points (linear in between, flat beyond the ends),
+or a distribution whose draws are paired with posterior draws. ``extends`` inherits the levers
+of another scenario of the same directory (or the shipped library) and overrides some.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from forecast.errors import Problem, ScenarioError
+from forecast.paths import shipped_dir
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A policy or world lever: which model term it sets, its unit and valid range."""
+
+    name: str
+    unit: str
+    low: float
+    high: float
+    term: str
+
+
+#: Every lever, its unit, valid range and the stock-flow term it sets (DESIGN.md).
+LEVERS: dict[str, Lever] = {
+    lever.name: lever
+    for lever in [
+        Lever("licensed_share", "fraction", 0.0, 1.0,
+              "share of China's foreign-accelerator demand that may be bought under licence"),
+        Lever("allowed_perf", "fraction", 0.0, 1.0,
+              "H100e per dollar of licensable chips relative to unrestricted chips"),
+        Lever("leakage", "fraction", 0.0, 1.0,
+              "share of restricted demand that arrives anyway (smuggling, offshore access)"),
+        Lever("domestic_growth", "growth rate per year", -0.9, 3.0,
+              "growth of China's domestic accelerator output before yield (0.3 = +30 %/yr)"),
+        Lever("domestic_yield", "fraction", 0.01, 1.0,
+              "good dies per die started for domestic accelerators"),
+        Lever("hbm_cap", "H100e per year", 0.0, 1e9,
+              "most domestic H100e per year that the HBM supply allows"),
+        Lever("us_capex_growth", "growth rate per year", -0.9, 2.0,
+              "growth of AI-relevant US hyperscaler capex"),
+        Lever("cn_capex_growth", "growth rate per year", -0.9, 2.0,
+              "growth of Chinese buyers' spending on foreign accelerators absent controls"),
+        Lever("utilization", "ratio", 0.05, 1.5,
+              "China's utilisation of installed compute relative to the US (1 = same)"),
+    ]
+}  # fmt: skip
+
+DISTRIBUTIONS = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "beta": ("a", "b"),
+    "lognormal": ("median", "sigma"),
+}
+_TOP_KEYS = {"name", "description", "extends", "start", "levers", "rationale"}
+
+
+@dataclass(frozen=True)
+class LeverValue:
+    """One lever's value: a constant, a path of (year, value) points, or a distribution.
+
+    Attributes
+    ----------
+    kind : str
+        ``"constant"``, ``"path"`` or ``"dist"``.
+    constant : float or None
+    points : tuple of (int, float)
+        For a path, strictly increasing years.
+    dist : str or None
+        Distribution name for ``kind == "dist"``.
+    params : tuple of (str, float)
+        Distribution parameters by name.
+    """
+
+    kind: str
+    constant: float | None = None
+    points: tuple[tuple[int, float], ...] = ()
+    dist: str | None = None
+    params: tuple[tuple[str, float], ...] = ()
+
+    def evaluate(self, years: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+        """Values over (draw, year); distributions draw one value per posterior draw.
+
+        Parameters
+        ----------
+        years : numpy.ndarray
+            Years to evaluate (int).
+        n_draws : int
+            Number of posterior draws the values are paired with.
+        rng : numpy.random.Generator
+            Used only by distributions.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_draws, len(years))``.
+        """
+        shape = (n_draws, len(years))
+        if self.kind == "constant":
+            return np.full(shape, float(self.constant))
+        if self.kind == "path":
+            xs, ys = zip(*self.points, strict=True)
+            return np.broadcast_to(np.interp(years, xs, ys), shape).copy()
+        return np.broadcast_to(self._sample(n_draws, rng)[:, None], shape).copy()
+
+    def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        p = dict(self.params)
+        if self.dist == "uniform":
+            return rng.uniform(p["low"], p["high"], n)
+        if self.dist == "triangular":
+            if p["low"] == p["high"]:
+                return np.full(n, p["low"])
+            return rng.triangular(p["low"], p["mode"], p["high"], n)
+        if self.dist == "beta":
+            return rng.beta(p["a"], p["b"], n)
+        return p["median"] * np.exp(p["sigma"] * rng.standard_normal(n))
+
+    def describe(self) -> str:
+        """Short human-readable text, e.g. ``0.05`` or ``2026: 0.2 -> 2028: 0``."""
+        if self.kind == "constant":
+            return f"{self.constant:g}"
+        if self.kind == "path":
+            return " -> ".join(f"{year}: {value:g}" for year, value in self.points)
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params)
+        return f"{self.dist}({args})"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario (``extends`` applied).
+
+    Attributes
+    ----------
+    name, description : str
+    start : int
+        First year the levers act on (may lie in the past: a counterfactual).
+    levers : dict of str to LeverValue
+    rationale : dict of str to str
+        Why each lever has its value, with source ids.
+    path : pathlib.Path or None
+        File the scenario was read from (None when built in code).
+    chain : tuple of str
+        Names from this scenario up its ``extends`` chain.
+    """
+
+    name: str
+    description: str
+    start: int
+    levers: dict[str, LeverValue] = field(default_factory=dict)
+    rationale: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+    chain: tuple[str, ...] = ()
+
+    @property
+    def file_hash(self) -> str:
+        """SHA-256 of the files along the ``extends`` chain (empty if built in code)."""
+        if self.path is None:
+            return ""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def _lever_value(raw: object, lever: Lever, where: str) -> tuple[LeverValue | None, list]:
+    """Parse one lever value; return it (or None) and the problems found."""
+    problems: list[str] = []
+
+    def in_range(x: float, what: str) -> None:
+        if not lever.low <= x <= lever.high:
+            problems.append(
+                f"{where}: {what} {x:g} is outside the valid range "
+                f"[{lever.low:g}, {lever.high:g}] ({lever.unit})"
+            )
+
+    if isinstance(raw, bool) or raw is None:
+        return None, [f"{where}: expected a number, a path or a distribution, got {raw!r}"]
+    if isinstance(raw, int | float):
+        in_range(float(raw), "value")
+        return LeverValue("constant", constant=float(raw)), problems
+    if isinstance(raw, list):
+        return _path_value(raw, in_range, where, problems)
+    if isinstance(raw, dict):
+        return _dist_value(raw, lever, in_range, where, problems)
+    return None, [f"{where}: expected a number, a path or a distribution, got {raw!r}"]
+
+
+def _path_value(raw: list, in_range, where: str, problems: list[str]):
+    points = []
+    for i, point in enumerate(raw):
+        ok = (
+            isinstance(point, list)
+            and len(point) == 2
+            and isinstance(point[0], int)
+            and not isinstance(point[0], bool)
+            and isinstance(point[1], int | float)
+            and not isinstance(point[1], bool)
+        )
+        if not ok:
+            problems.append(f"{where}[{i}]: malformed path point {point!r}; expected [year, value]")
+            continue
+        in_range(float(point[1]), f"value at {point[0]}")
+        points.append((point[0], float(point[1])))
+    if not raw:
+        problems.append(f"{where}: a path needs at least one [year, value] point")
+    years = [year for year, _ in points]
+    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+        problems.append(f"{where}: path years out of order {years}; they must increase")
+    return (LeverValue("path", points=tuple(points)) if not problems else None), problems
+
+
+def _dist_value(raw: dict, lever: Lever, in_range, where: str, problems: list[str]):
+    name = raw.get("dist")
+    if name not in DISTRIBUTIONS:
+        known = ", ".join(DISTRIBUTIONS)
+        return None, [f"{where}: unknown distribution {name!r} (known: {known})"]
+    expected = set(DISTRIBUTIONS[name])
+    given = set(raw) - {"dist"}
+    if given != expected:
+        return None, [f"{where}: {name} takes parameters {sorted(expected)}, got {sorted(given)}"]
+    params = {k: raw[k] for k in DISTRIBUTIONS[name]}
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in params.values()):
+        return None, [f"{where}: {name} parameters must be numbers, got {params}"]
+    p = {k: float(v) for k, v in params.items()}
+    if name in ("uniform", "triangular") and not p["low"] <= p.get("mode", p["low"]) <= p["high"]:
+        problems.append(f"{where}: {name} needs low <= mode <= high, got {p}")
+    if name in ("uniform", "triangular"):
+        in_range(p["low"], "low")
+        in_range(p["high"], "high")
+    if name == "beta":
+        if p["a"] <= 0 or p["b"] <= 0:
+            problems.append(f"{where}: beta needs a > 0 and b > 0, got {p}")
+        if lever.low > 0 or lever.high < 1:
+            problems.append(f"{where}: beta draws lie in [0, 1], outside this lever's range")
+    if name == "lognormal":
+        if p["median"] <= 0 or p["sigma"] <= 0:
+            problems.append(f"{where}: lognormal needs median > 0 and sigma > 0, got {p}")
+        elif lever.low > 0 or not np.isinf(lever.high) and lever.high < p["median"] * 20:
+            problems.append(
+                f"{where}: lognormal draws are unbounded; use it only where the range allows"
+            )
+    value = LeverValue("dist", dist=name, params=tuple(p.items()))
+    return (value if not problems else None), problems
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(Problem(path.name, None, f"scenario file not found: {path}")) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(Problem(path.name, None, "not valid UTF-8")) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(Problem(path.name, None, f"invalid TOML: {err}")) from None
+
+
+def _parse(raw: dict, path: Path) -> tuple[dict, list[Problem]]:
+    """Check the fields of one file (before ``extends``); return its parts and problems."""
+    messages: list[str] = []
+    for key in sorted(set(raw) - _TOP_KEYS):
+        messages.append(f"unknown field {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+    for key in ("name", "description"):
+        if not isinstance(raw.get(key), str) or not raw.get(key, "").strip():
+            messages.append(f"field {key!r} is required and must be text")
+    start = raw.get("start")
+    if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
+        messages.append(f"field 'start' must be a year (integer), got {start!r}")
+    extends = raw.get("extends")
+    if extends is not None and not isinstance(extends, str):
+        messages.append(f"field 'extends' must be a scenario name, got {extends!r}")
+    levers: dict[str, LeverValue] = {}
+    raw_levers = raw.get("levers", {})
+    if not isinstance(raw_levers, dict):
+        messages.append("[levers] must be a table")
+        raw_levers = {}
+    for name, value in raw_levers.items():
+        if name not in LEVERS:
+            messages.append(f"levers.{name}: unknown lever (known: {', '.join(LEVERS)})")
+            continue
+        parsed, found = _lever_value(value, LEVERS[name], f"levers.{name}")
+        messages += found
+        if parsed is not None:
+            levers[name] = parsed
+    rationale = raw.get("rationale", {})
+    if not isinstance(rationale, dict) or not all(isinstance(v, str) for v in rationale.values()):
+        messages.append("[rationale] must map lever names to text")
+        rationale = {}
+    for name in sorted(set(rationale) - set(LEVERS)):
+        messages.append(f"rationale.{name}: not a lever")
+    parts = {
+        "name": raw.get("name"), "description": raw.get("description"), "start": start,
+        "extends": extends, "levers": levers, "rationale": dict(rationale),
+    }  # fmt: skip
+    return parts, [Problem(path.name, None, message) for message in messages]
+
+
+def _locate(name_or_path: str | Path, directory: Path) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    return directory / f"{name_or_path}.toml"
+
+
+def load_scenario(name_or_path: str | Path, directory: str | Path | None = None) -> Scenario:
+    """Load a scenario by name (from ``directory`` or the shipped library) or by path.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A library name such as ``"tighten"``, or a path to a ``.toml`` file.
+    directory : str or pathlib.Path, optional
+        Where names (and ``extends`` targets) are looked up; default: the file's own directory
+        for a path, the shipped ``scenarios/`` for a name. A name not found there is looked up
+        in the shipped library.
+
+    Returns
+    -------
+    Scenario
+        With ``extends`` resolved (the child's levers override the parent's).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file and the field: unknown lever, value out of range, malformed path,
+        years out of order, bad distribution, missing ``extends`` target or a cycle.
+    """
+    library = shipped_dir("scenarios")
+    base = Path(directory) if directory is not None else None
+    path = _locate(name_or_path, base or library)
+    return _resolve(path, base or path.parent, library, ())
+
+
+def _resolve(path: Path, directory: Path, library: Path, seen: tuple[str, ...]) -> Scenario:
+    parts, problems = _parse(_read_toml(path), path)
+    if problems:
+        raise ScenarioError(problems)
+    name = parts["name"]
+    if name in seen:
+        cycle = " -> ".join([*seen, name])
+        raise ScenarioError(Problem(path.name, None, f"field 'extends': cycle {cycle}"))
+    if parts["extends"] is None:
+        if parts["start"] is None:
+            raise ScenarioError(Problem(path.name, None, "field 'start' is required"))
+        return Scenario(
+            name, parts["description"], parts["start"], parts["levers"], parts["rationale"],
+            path, (name,),
+        )  # fmt: skip
+    parent_path = directory / f"{parts['extends']}.toml"
+    if not parent_path.is_file():
+        parent_path = library / f"{parts['extends']}.toml"
+    if not parent_path.is_file():
+        message = f"field 'extends': no scenario named {parts['extends']!r} in {directory}"
+        raise ScenarioError(Problem(path.name, None, message))
+    parent = _resolve(parent_path, directory, library, (*seen, name))
+    return Scenario(
+        name=name,
+        description=parts["description"],
+        start=parts["start"] if parts["start"] is not None else parent.start,
+        levers={**parent.levers, **parts["levers"]},
+        rationale={**parent.rationale, **parts["rationale"]},
+        path=path,
+        chain=(name, *parent.chain),
+    )
+
+
+def scenario_from_dict(raw: dict, directory: str | Path | None = None) -> Scenario:
+    """Build a scenario in code from the same fields as a TOML file.
+
+    Parameters
+    ----------
+    raw : dict
+        ``name``, ``description``, ``start`` (or ``extends``), ``levers``, ``rationale``.
+    directory : str or pathlib.Path, optional
+        Where an ``extends`` target is looked up (default: the shipped library).
+    """
+    library = shipped_dir("scenarios")
+    pseudo = Path(f"<{raw.get('name', 'scenario')}>")
+    parts, problems = _parse(raw, pseudo)
+    if problems:
+        raise ScenarioError(problems)
+    if parts["extends"] is None:
+        if parts["start"] is None:
+            raise ScenarioError(Problem(pseudo.name, None, "field 'start' is required"))
+        return Scenario(parts["name"], parts["description"], parts["start"], parts["levers"],
+                        parts["rationale"], None, (parts["name"],))  # fmt: skip
+    parent = load_scenario(parts["extends"], directory or library)
+    return Scenario(
+        parts["name"], parts["description"],
+        parts["start"] if parts["start"] is not None else parent.start,
+        {**parent.levers, **parts["levers"]}, {**parent.rationale, **parts["rationale"]},
+        None, (parts["name"], *parent.chain),
+    )  # fmt: skip
+
+
+def list_scenarios(directory: str | Path | None = None) -> list[Scenario]:
+    """Every scenario in a directory (default: the shipped library), sorted by name.
+
+    Raises
+    ------
+    ScenarioError
+        Listing the problems of every invalid file.
+    """
+    folder = Path(directory) if directory is not None else shipped_dir("scenarios")
+    scenarios, problems = [], []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            scenarios.append(load_scenario(path, folder))
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
+    return sorted(scenarios, key=lambda s: s.name)

@@ -1,0 +1,79 @@
+"""Synthetic posterior inputs for the scenario engine: known drivers, exact identities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.engine import DYNAMICS_FIELDS, HISTORY_FIELDS
+
+
+@dataclass(frozen=True)
+class SyntheticInputs:
+    """Duck-typed stand-in for the model's ``ProjectionInputs``."""
+
+    years: np.ndarray
+    arrays: dict
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def synthetic_inputs(n_draws: int = 200, first: int = 2015, last: int = 2025, seed: int = 1):
+    """Drivers with per-draw noise; flows and stocks follow DESIGN.md's identities exactly."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(first, last + 1)
+    t = (years - first)[None, :]
+    noise = lambda sd: np.exp(sd * rng.standard_normal((n_draws, 1)))  # noqa: E731
+    d = {
+        "us_capex_usd_bn": 40.0 * np.exp(0.25 * t) * noise(0.1),
+        "us_accel_share": np.full((n_draws, len(years)), 0.4),
+        "price_usd_per_h100e": 60000.0 * np.exp(-0.15 * t) * noise(0.1),
+        "cn_demand_usd_bn": 4.0 * np.exp(0.3 * t) * noise(0.2),
+        "licensed_share": np.broadcast_to(
+            np.interp(years, [2021, 2022, 2023], [1.0, 0.5, 0.2]), (n_draws, len(years))
+        ).copy(),
+        "allowed_perf": np.broadcast_to(
+            np.interp(years, [2022, 2024], [1.0, 0.3]), (n_draws, len(years))
+        ).copy(),
+        "leakage": np.full((n_draws, len(years)), 0.15) * noise(0.3),
+        "domestic_output_h100e_potential": 2e4 * np.exp(0.5 * t) * noise(0.2),
+        "domestic_yield": np.full((n_draws, len(years)), 0.3),
+        "hbm_cap_h100e": np.full((n_draws, len(years)), 5e6),
+    }
+    price = d["price_usd_per_h100e"]
+    demand = d["cn_demand_usd_bn"] * 1e9 / price
+    flows = {
+        "us_add": d["us_capex_usd_bn"] * 1e9 * d["us_accel_share"] / price,
+        "cn_add_licensed": demand * d["licensed_share"] * d["allowed_perf"],
+        "cn_add_leakage": d["leakage"] * demand * (1 - d["licensed_share"]),
+        "cn_add_domestic": np.minimum(
+            d["domestic_output_h100e_potential"] * d["domestic_yield"], d["hbm_cap_h100e"]
+        ),
+    }
+    retirement = np.full(n_draws, 0.2)
+    stocks = {}
+    for flow, stock in [("us_add", "us_h100e"), ("cn_add_licensed", "cn_licensed_h100e"),
+                        ("cn_add_leakage", "cn_leakage_h100e"),
+                        ("cn_add_domestic", "cn_domestic_h100e")]:  # fmt: skip
+        k = np.empty_like(flows[flow])
+        k[:, 0] = 2.0 * flows[flow][:, 0] + 1.0
+        for i in range(1, len(years)):
+            k[:, i] = (1 - retirement) * k[:, i - 1] + flows[flow][:, i]
+        stocks[stock] = k
+    dynamics = {
+        "retirement": retirement,
+        "us_capex_growth": np.full(n_draws, 0.2),
+        "us_capex_growth_sd": np.full(n_draws, 0.1),
+        "price_decline": np.full(n_draws, 0.15),
+        "cn_demand_growth": np.full(n_draws, 0.15),
+        "domestic_growth": np.full(n_draws, 0.3),
+        "domestic_growth_sd": np.full(n_draws, 0.15),
+    }
+    arrays = {**d, **flows, **stocks, **dynamics}
+    assert set(arrays) == set(HISTORY_FIELDS) | set(DYNAMICS_FIELDS)
+    return SyntheticInputs(years, arrays)

@@ -1,0 +1,147 @@
+"""Scenario engine: identities, paired draws, history before the start, analytic gap metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast.engine import baseline
+from forecast.metrics import years_behind
+from forecast.projection import project
+from forecast.scenarios import scenario_from_dict
+from tests.synthetic import synthetic_inputs
+
+
+def _scenario(name: str, start: int = 2026, **levers) -> object:
+    return scenario_from_dict(
+        {"name": name, "description": f"test {name}", "start": start, "levers": levers}
+    )
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return synthetic_inputs(n_draws=300)
+
+
+def _at(projection, scenario: str, metric: str, year: int) -> np.ndarray:
+    i = projection.names.index(scenario)
+    return projection.values[metric][i, :, list(projection.years).index(year)]
+
+
+def test_years_behind_two_exponentials_with_known_lag() -> None:
+    years = np.arange(2000, 2041)
+    us = np.exp(0.4 * (years - 2000))
+    for lag in (0.0, 2.5, 7.0):
+        cn = np.exp(0.4 * (years - 2000 - lag))
+        tau = years_behind(us, cn, years)
+        settled = years >= 2000 + lag + 1
+        np.testing.assert_allclose(tau[settled], lag, atol=1e-9)
+        early = ~settled & (years > 2000)
+        assert np.all(tau[early] <= lag + 1e-9)  # censored at the start of the data
+
+
+def test_years_behind_zero_when_china_ahead_and_interpolates_in_log_space() -> None:
+    years = np.array([2020, 2021, 2022])
+    us = np.array([[1.0, 100.0, 200.0]])
+    cn = np.array([[2.0, 10.0, 300.0]])
+    tau = years_behind(us, cn, years)
+    assert tau[0, 2] == 0.0 and tau[0, 0] == 0.0
+    assert tau[0, 1] == pytest.approx(1.0 - np.log(10.0) / np.log(100.0))
+
+
+def test_status_quo_reproduces_history_and_identities(inputs) -> None:
+    proj = project(inputs, [_scenario("sq")], horizon=2030)
+    n_hist = len(inputs.years)
+    for stock in ("us_h100e",):
+        np.testing.assert_array_equal(proj.values[stock][0, :, :n_hist], inputs.us_h100e)
+    cn_hist = inputs.cn_licensed_h100e + inputs.cn_leakage_h100e + inputs.cn_domestic_h100e
+    np.testing.assert_allclose(proj.values["cn_h100e"][0, :, :n_hist], cn_hist)
+    us = proj.values["us_h100e"][0]
+    add = proj.values["us_add"][0]
+    np.testing.assert_allclose(us[:, 1:], 0.8 * us[:, :-1] + add[:, 1:], rtol=1e-12)
+    np.testing.assert_allclose(
+        proj.values["ratio_us_cn"], proj.values["us_h100e"] / proj.values["cn_h100e"]
+    )
+
+
+def test_history_identical_across_scenarios_before_start(inputs) -> None:
+    scenarios = [
+        _scenario("a"), _scenario("b", start=2023, licensed_share=1.0, allowed_perf=1.0),
+        _scenario("c", start=2028, leakage=0.5),
+    ]  # fmt: skip
+    proj = project(inputs, scenarios, horizon=2032)
+    years = list(proj.years)
+    for metric, values in proj.values.items():
+        for i, scenario in enumerate(scenarios):
+            before = years.index(scenario.start)
+            np.testing.assert_array_equal(values[i, :, :before], values[0, :, :before], metric)
+    # the counterfactual diverges from its start year
+    assert not np.allclose(_at(proj, "b", "cn_h100e", 2023), _at(proj, "a", "cn_h100e", 2023))
+
+
+def test_directional_levers_on_paired_draws(inputs) -> None:
+    scenarios = [
+        _scenario("sq"),
+        _scenario("tight", licensed_share=0.0, leakage=0.02),
+        _scenario("loose", licensed_share=0.8, allowed_perf=0.6),
+        _scenario("leakier", leakage=0.6),
+        _scenario("breakthrough", domestic_growth=1.0, domestic_yield=0.6),
+    ]
+    proj = project(inputs, scenarios, horizon=2030)
+    ratio = {s.name: _at(proj, s.name, "ratio_us_cn", 2030) for s in scenarios}
+    assert np.all(ratio["tight"] > ratio["sq"])
+    assert np.all(ratio["sq"] > ratio["loose"])
+    assert np.all(_at(proj, "leakier", "cn_h100e", 2030) >= _at(proj, "sq", "cn_h100e", 2030))
+    boosted = _at(proj, "breakthrough", "cn_add_domestic", 2030)
+    base = _at(proj, "sq", "cn_add_domestic", 2030)
+    assert np.all(boosted >= base) and boosted.mean() > 1.2 * base.mean()  # HBM cap may bind
+
+
+def test_hbm_cap_binds(inputs) -> None:
+    proj = project(inputs, [_scenario("cap", hbm_cap=1000.0)], horizon=2030)
+    assert np.all(_at(proj, "cap", "cn_add_domestic", 2027) == 1000.0)
+
+
+def test_distribution_levers_pair_with_draws_and_are_seeded(inputs) -> None:
+    lever = {"dist": "triangular", "low": 0.2, "mode": 0.35, "high": 0.6}
+    s = _scenario("tri", domestic_yield=lever)
+    a = project(inputs, [s], horizon=2030, seed=3)
+    b = project(inputs, [s], horizon=2030, seed=3)
+    c = project(inputs, [s], horizon=2030, seed=4)
+    np.testing.assert_array_equal(a.values["cn_h100e"], b.values["cn_h100e"])
+    assert not np.array_equal(a.values["cn_h100e"], c.values["cn_h100e"])
+    # a scenario's draws do not depend on which other scenarios run beside it
+    d = project(inputs, [_scenario("other", leakage=0.3), s], horizon=2030, seed=3)
+    np.testing.assert_array_equal(d.values["cn_h100e"][1], a.values["cn_h100e"][0])
+
+
+def test_chunking_does_not_change_results(inputs) -> None:
+    scenarios = [_scenario(f"s{i}", leakage=0.05 * i) for i in range(5)]
+    whole = project(inputs, scenarios, horizon=2030, chunk_size=16)
+    chunked = project(inputs, scenarios, horizon=2030, chunk_size=2)
+    for metric in whole.values:
+        np.testing.assert_array_equal(whole.values[metric], chunked.values[metric])
+
+
+def test_baseline_holds_policy_levels_and_grows_capex(inputs) -> None:
+    base = baseline(inputs, 2030, np.random.default_rng(0))
+    assert np.all(base.drivers["licensed_share"][:, -1] == inputs.licensed_share[:, -1])
+    growth = np.log(base.drivers["us_capex_usd_bn"][:, -1] / inputs.us_capex_usd_bn[:, -1]) / 5
+    assert abs(growth.mean() - 0.2) < 0.02  # the per-draw mean growth, with N(0, 0.1) steps
+
+
+def test_summary_and_compare_shapes(inputs) -> None:
+    tight = _scenario("tight", licensed_share=0.0, leakage=0.02)
+    proj = project(inputs, [_scenario("sq"), tight], horizon=2030)
+    summary = proj.summary()
+    assert list(summary.columns) == [
+        "scenario", "year", "metric", "mean", "q05", "q25", "q50", "q75", "q95",
+    ]  # fmt: skip
+    assert len(summary) == 2 * len(proj.years) * 9
+    row = summary.query("scenario == 'sq' and year == 2030 and metric == 'ratio_us_cn'").iloc[0]
+    assert row.q05 <= row.q50 <= row.q95
+    diff = proj.compare("tight", "sq", metric="ratio_us_cn", year=2030)
+    assert diff.loc[0, "p_positive"] == 1.0 and diff.loc[0, "q05"] > 0
+    draws = proj.draws
+    assert list(draws.columns) == ["scenario", "draw", "year", "metric", "value"]
+    assert len(draws) == 2 * 300 * len(proj.years) * 9
