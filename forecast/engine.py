@@ -24,7 +24,7 @@ import numpy as np
 
 from forecast.errors import Problem, ScenarioError
 from forecast.metrics import gap_metrics
-from forecast.scenarios import Scenario
+from forecast.scenarios import LEVERS, Scenario
 
 #: Per-draw, per-year arrays the engine needs from the posterior (shape (draw, year)).
 HISTORY_FIELDS = (
@@ -149,7 +149,9 @@ def _lever_arrays(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
             if lever not in scenario.levers:
                 continue
             rng = np.random.default_rng(stable_seed(seed, scenario.name, lever))
+            bounds = LEVERS[lever]
             lever_path = scenario.levers[lever].evaluate(years, n_draws, rng)
+            lever_path = np.clip(lever_path, bounds.low, bounds.high)  # distribution tails
             if lever in LEVEL_LEVERS:
                 values[i] = np.where(after[i], lever_path, base_path)
             else:

@@ -137,7 +137,7 @@ class Projection:
                         **{quantile_column(q): qs[i] for i, q in enumerate(quantiles)},
                         "p_positive": (diff > 0).mean(axis=0),
                     }
-                )  # fmt: skip
+                )
             )
         return pd.concat(rows, ignore_index=True)
 

@@ -9,6 +9,7 @@ of another scenario of the same directory (or the shipped library) and overrides
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,7 +211,7 @@ def _path_value(raw: list, in_range, where: str, problems: list[str]):
     if not raw:
         problems.append(f"{where}: a path needs at least one [year, value] point")
     years = [year for year, _ in points]
-    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(years)):
         problems.append(f"{where}: path years out of order {years}; they must increase")
     return (LeverValue("path", points=tuple(points)) if not problems else None), problems
 
@@ -241,10 +242,9 @@ def _dist_value(raw: dict, lever: Lever, in_range, where: str, problems: list[st
     if name == "lognormal":
         if p["median"] <= 0 or p["sigma"] <= 0:
             problems.append(f"{where}: lognormal needs median > 0 and sigma > 0, got {p}")
-        elif lever.low > 0 or not np.isinf(lever.high) and lever.high < p["median"] * 20:
-            problems.append(
-                f"{where}: lognormal draws are unbounded; use it only where the range allows"
-            )
+        else:  # its 0.1 % and 99.9 % quantiles must lie in the lever's range
+            in_range(p["median"] * np.exp(-3.09 * p["sigma"]), "0.1 % quantile")
+            in_range(p["median"] * np.exp(3.09 * p["sigma"]), "99.9 % quantile")
     value = LeverValue("dist", dist=name, params=tuple(p.items()))
     return (value if not problems else None), problems
 

@@ -43,7 +43,7 @@ def test_shipped_snapshot_gives_plausible_country_shares() -> None:
     snapshot = shipped_dir("data") / "epoch" / "gpu_clusters.csv"
     if not snapshot.is_file():
         pytest.fail(f"shipped snapshot missing: {snapshot}")
-    series, observations = derived_cluster_series(shipped_dir("data"))
+    _, observations = derived_cluster_series(shipped_dir("data"))
     shares = observations.set_index(["series_id", "period"])["value"]
     assert 0.6 < shares[("clusters_us_share", "2025")] < 0.85
     assert 0.05 < shares[("clusters_cn_share", "2025")] < 0.25

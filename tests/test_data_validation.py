@@ -231,8 +231,8 @@ def test_extra_observations_are_merged_and_checked(small_data_dir: Path) -> None
          "source_id": "test_source"},
     ])  # fmt: skip
     problems = _problems(small_data_dir)
-    assert any(p.startswith("extra_observations.csv:3: duplicate observation for (test_share, 2024)")
-               for p in problems)  # fmt: skip
+    expected = "extra_observations.csv:3: duplicate observation for (test_share, 2024)"
+    assert any(p.startswith(expected) for p in problems)
     _replace_line(small_data_dir / "extra_observations.csv", 3,
                   "test_share,2026,0.2,,,estimate,test_source,")  # fmt: skip
     dataset = load_dataset(small_data_dir)
