@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from forecast import ScenarioError
+from forecast.paths import shipped_dir
 from forecast.scenarios import LEVERS, list_scenarios, load_scenario
 
 GOOD = """
@@ -124,3 +125,9 @@ def test_every_shipped_scenario_loads_with_rationale() -> None:
         missing = set(scenario.levers) - set(scenario.rationale)
         assert not missing, f"{scenario.name}: levers without rationale {missing}"
         assert set(scenario.levers) <= set(LEVERS)
+
+
+def test_readme_documents_every_lever_and_range() -> None:
+    readme = (shipped_dir("scenarios") / "README.md").read_text(encoding="utf-8")
+    for lever in LEVERS.values():
+        assert f"| `{lever.name}` | {lever.unit} | {lever.low:g} .. {lever.high:g} |" in readme
