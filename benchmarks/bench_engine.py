@@ -1,0 +1,72 @@
+"""Engine throughput: scenario variants x draws x years, as a ratio to a numpy-copy floor.
+
+The floor is a plain copy of a float64 array the size of the engine's output (all metrics),
+timed after a warm-up, since first large allocations are several times slower here.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from forecast.engine import baseline, project_chunk
+from forecast.metrics import METRICS
+from forecast.scenarios import scenario_from_dict
+from tests.synthetic import synthetic_inputs
+
+
+def _variants(n: int) -> list:
+    rng = np.random.default_rng(0)
+    return [
+        scenario_from_dict(
+            {
+                "name": f"v{i}", "description": "sweep variant", "start": 2026,
+                "levers": {
+                    "licensed_share": float(rng.uniform(0, 1)),
+                    "leakage": float(rng.uniform(0, 0.6)),
+                    "domestic_growth": float(rng.uniform(0, 1)),
+                },
+            }
+        )  # fmt: skip
+        for i in range(n)
+    ]
+
+
+def _engine(scenarios, base, chunk: int) -> int:
+    cells = 0
+    for i in range(0, len(scenarios), chunk):
+        out = project_chunk(scenarios[i : i + chunk], base, seed=0)
+        cells += out["us_h100e"].size
+    return cells
+
+
+@pytest.fixture(scope="module")
+def setup(request):
+    quick = request.config.getoption("benchmark_disable")
+    n_scen, n_draws = (20, 100) if quick else (1000, 1000)
+    inputs = synthetic_inputs(n_draws=n_draws, first=2021, last=2025)
+    base = baseline(inputs, 2030, np.random.default_rng(0))  # 10 years: 2021..2030
+    return _variants(n_scen), base
+
+
+def test_engine_throughput(benchmark, setup) -> None:
+    scenarios, base = setup
+    chunk = 8
+    cells = benchmark.pedantic(_engine, args=(scenarios, base, chunk), rounds=1, iterations=1)
+    assert cells == len(scenarios) * base.drivers["us_h100e"].shape[0] * len(base.years)
+    if benchmark.disabled:
+        return
+    floor_array = np.ones((len(scenarios), base.drivers["us_h100e"].shape[0], len(base.years),
+                           len(METRICS)))  # fmt: skip
+    floor_array.copy()  # warm-up
+    start = time.perf_counter()
+    floor_array.copy()
+    floor = time.perf_counter() - start
+    engine = benchmark.stats.stats.mean
+    benchmark.extra_info.update(
+        cells=cells, cells_per_second=cells / engine, floor_seconds=floor,
+        ratio_to_floor=engine / floor,
+    )  # fmt: skip
+    print(f"\nengine: {cells / engine:.3g} cells/s, ratio to copy floor {engine / floor:.2f}")
