@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.errors import Problem, ScenarioError
-from forecast.metrics import gap_metrics
+from forecast._kernels import stocks_and_gap
 from forecast.scenarios import LEVERS, Scenario
 
 #: Per-draw, per-year arrays the engine needs from the posterior (shape (draw, year)).
@@ -136,29 +136,36 @@ def baseline(inputs: object, horizon: int, rng: np.random.Generator) -> Baseline
 
 
 def _lever_arrays(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[str, np.ndarray]:
-    """Driver arrays (scenario, draw, year) after applying each scenario's levers."""
+    """Driver arrays (scenario, draw, year) after applying each scenario's levers.
+
+    A driver that no scenario of the chunk sets stays a broadcast view of the baseline.
+    """
     years = base.years
     n_draws = base.drivers["us_h100e"].shape[0]
-    starts = np.array([s.start for s in scenarios])[:, None, None]
-    after = years[None, None, :] >= starts  # (scenario, 1, year)
+    shape = (len(scenarios), n_draws, len(years))
     out = {}
     for lever, driver in {**LEVEL_LEVERS, **GROWTH_LEVERS}.items():
         base_path = base.drivers[driver]
-        values = np.broadcast_to(base_path, (len(scenarios), *base_path.shape)).copy()
-        for i, scenario in enumerate(scenarios):
+        if not any(lever in s.levers for s in scenarios):
+            out[driver] = np.broadcast_to(base_path, shape)
+            continue
+        rows = []
+        for scenario in scenarios:
             if lever not in scenario.levers:
+                rows.append(base_path)
                 continue
             rng = np.random.default_rng(stable_seed(seed, scenario.name, lever))
             bounds = LEVERS[lever]
             lever_path = scenario.levers[lever].evaluate(years, n_draws, rng)
             lever_path = np.clip(lever_path, bounds.low, bounds.high)  # distribution tails
+            after = years >= scenario.start
             if lever in LEVEL_LEVERS:
-                values[i] = np.where(after[i], lever_path, base_path)
+                rows.append(np.where(after, lever_path, base_path))
             else:
-                values[i] = _grow_from(base_path, 1.0 + lever_path, after[i, 0])
-        out[driver] = values
+                rows.append(_grow_from(base_path, 1.0 + lever_path, after))
+        out[driver] = np.stack(rows)
     for name in ("us_accel_share", "price_usd_per_h100e"):
-        out[name] = np.broadcast_to(base.drivers[name], (len(scenarios), *base_path.shape))
+        out[name] = np.broadcast_to(base.drivers[name], shape)
     return out
 
 
@@ -187,30 +194,12 @@ def _flows(drivers: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-_STOCK_OF_FLOW = {
-    "us_add": "us_h100e",
-    "cn_add_licensed": "cn_licensed_h100e",
-    "cn_add_leakage": "cn_leakage_h100e",
-    "cn_add_domestic": "cn_domestic_h100e",
-}
-
-
-def _stocks(
-    flows: dict[str, np.ndarray], base: Baseline, frozen: np.ndarray
-) -> dict[str, np.ndarray]:
-    """K(t) = (1-d) K(t-1) + A(t); the history is kept as is before each scenario's start."""
-    keep = 1.0 - base.dynamics["retirement"][None, :]
-    years = base.years
-    stocks = {}
-    for flow, stock in _STOCK_OF_FLOW.items():
-        hist = base.drivers[stock]
-        out = np.empty_like(flows[flow])
-        out[:, :, 0] = hist[None, :, 0]
-        for t in range(1, len(years)):
-            rolled = keep * out[:, :, t - 1] + flows[flow][:, :, t]
-            out[:, :, t] = np.where(frozen[:, t, None], hist[None, :, t], rolled)
-        stocks[stock] = out
-    return stocks
+_FLOW_STOCKS = (
+    ("us_add", "us_h100e"),
+    ("cn_add_licensed", "cn_licensed_h100e"),
+    ("cn_add_leakage", "cn_leakage_h100e"),
+    ("cn_add_domestic", "cn_domestic_h100e"),
+)
 
 
 def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[str, np.ndarray]:
@@ -239,11 +228,18 @@ def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
     )  # (scenario, year): history kept as the posterior has it
     for name, flow in flows.items():
         flows[name] = np.where(frozen[:, None, :], base.drivers[name][None], flow)
-    stocks = _stocks(flows, base, frozen)
-    us = stocks["us_h100e"]
-    cn = stocks["cn_licensed_h100e"] + stocks["cn_leakage_h100e"] + stocks["cn_domestic_h100e"]
-    cn = cn * drivers["utilization"]
-    return {"us_h100e": us, "cn_h100e": cn, **gap_metrics(us, cn, base.years), **flows}
+    out = np.empty((5, *flows["us_add"].shape))
+    stocks_and_gap(
+        np.stack([flows[f] for f, _ in _FLOW_STOCKS]),
+        np.stack([base.drivers[k] for _, k in _FLOW_STOCKS]),
+        frozen,
+        1.0 - base.dynamics["retirement"],
+        np.ascontiguousarray(drivers["utilization"]),
+        base.years.astype(float),
+        out,
+    )
+    gap = dict(zip(("us_h100e", "cn_h100e", "ratio_us_cn", "cn_share", "years_behind"), out))
+    return {**gap, **flows}
 
 
 def check_starts(scenarios: list[Scenario], base: Baseline, horizon: int) -> None:
