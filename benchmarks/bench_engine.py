@@ -31,7 +31,7 @@ def _variants(n: int) -> list:
                     "domestic_growth": float(rng.uniform(0, 1)),
                 },
             }
-        )  # fmt: skip
+        )
         for i in range(n)
     ]
 

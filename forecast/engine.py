@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.errors import Problem, ScenarioError
 from forecast._kernels import stocks_and_gap
+from forecast.errors import Problem, ScenarioError
 from forecast.scenarios import LEVERS, Scenario
 
 #: Per-draw, per-year arrays the engine needs from the posterior (shape (draw, year)).
