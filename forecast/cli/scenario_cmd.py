@@ -1,0 +1,53 @@
+"""``compute-gap scenarios``: list the scenario library or show one scenario's levers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from forecast.cli import app, console
+from forecast.scenarios import LEVERS, Scenario, list_scenarios, load_scenario
+
+ScenarioDirOption = Annotated[
+    Path | None,
+    typer.Option("--scenario-dir", help="Directory of scenario files (default: shipped library)."),
+]
+
+
+def lever_table(scenario: Scenario) -> Table:
+    """Rich table of a scenario's resolved levers with unit and rationale."""
+    table = Table(title=f"{scenario.name} (from {scenario.start}; {' < '.join(scenario.chain)})")
+    for column in ("lever", "value", "unit", "rationale"):
+        table.add_column(column, overflow="fold")
+    for name, value in scenario.levers.items():
+        table.add_row(name, value.describe(), LEVERS[name].unit, scenario.rationale.get(name, ""))
+    return table
+
+
+@app.command("scenarios")
+def scenarios_command(
+    show: Annotated[
+        str | None, typer.Option("--show", help="Print the resolved levers of NAME or PATH.")
+    ] = None,
+    scenario_dir: ScenarioDirOption = None,
+) -> None:
+    """List the scenario library, or show one scenario's resolved levers."""
+    if show is not None:
+        scenario = load_scenario(show, scenario_dir)
+        console.print(f"[bold]{scenario.name}[/]: {scenario.description}", markup=True)
+        console.print(lever_table(scenario))
+        return
+    table = Table(title="scenario library")
+    table.add_column("name", no_wrap=True)
+    for column in ("start", "extends", "levers", "description"):
+        table.add_column(column, overflow="fold")
+    for scenario in list_scenarios(scenario_dir):
+        parent = scenario.chain[1] if len(scenario.chain) > 1 else ""
+        table.add_row(
+            scenario.name, str(scenario.start), parent, ", ".join(scenario.levers),
+            scenario.description,
+        )  # fmt: skip
+    console.print(table)
