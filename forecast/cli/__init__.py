@@ -87,3 +87,4 @@ def main(argv: list[str] | None = None) -> int:
 # Command modules register themselves on ``app``.
 from forecast.cli import data_cmd  # noqa: E402, F401
 from forecast.cli import scenario_cmd  # noqa: E402, F401
+from forecast.cli import run_cmd  # noqa: E402, F401

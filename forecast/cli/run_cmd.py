@@ -1,0 +1,108 @@
+"""``compute-gap run`` and ``compute-gap compare``: project scenarios on the cached fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from forecast.cli import DataDirOption, UntilOption, app, console
+from forecast.metrics import METRICS
+from forecast.runner import RESULT_FILES, headline_table, run_scenarios
+
+SeedOption = Annotated[int, typer.Option("--seed", help="One seed for fit and projection.")]
+HorizonOption = Annotated[int, typer.Option("--horizon", help="Last projected year.")]
+DrawsOption = Annotated[
+    int | None, typer.Option("--draws", help="Posterior draws to project (default: all).")
+]
+CacheOption = Annotated[
+    Path | None, typer.Option("--cache-dir", help="Where fitted posteriors are cached.")
+]
+
+
+def _fit_options(cache_dir: Path | None) -> dict:
+    return {} if cache_dir is None else {"cache_dir": cache_dir}
+
+
+def _format(cell: tuple[float, float, float]) -> str:
+    median, low, high = cell
+    return f"{median:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def _headline(rows: list[dict]) -> Table:
+    table = Table(title="median [90 % interval]")
+    table.add_column("scenario", no_wrap=True)
+    for column in list(rows[0])[1:]:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(row["scenario"], *(_format(v) for k, v in row.items() if k != "scenario"))
+    return table
+
+
+@app.command("run")
+def run_command(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names or paths (default: the library).")
+    ] = None,
+    data_dir: DataDirOption = None,
+    until: UntilOption = None,
+    horizon: HorizonOption = 2035,
+    seed: SeedOption = 0,
+    draws: DrawsOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("results"),
+    cache_dir: CacheOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the headline as JSON.")] = False,
+) -> None:
+    """Project scenarios (default: the whole library) and write summary, draws and manifest."""
+    with console.status("fitting (or loading the cached fit) and projecting..."):
+        result = run_scenarios(
+            scenarios or None, data_dir=data_dir, until=until, horizon=horizon, seed=seed,
+            draws=draws, out=out, fit_options=_fit_options(cache_dir),
+        )  # fmt: skip
+    rows = headline_table(result.projection)
+    if as_json:
+        console.print_json(json.dumps({"headline": rows, "out": str(result.out)}))
+        return
+    console.print(_headline(rows))
+    console.print(
+        f"wrote {', '.join(str(result.out / f) for f in ('summary.csv', 'draws.parquet', 'manifest.json'))}"
+    )
+
+
+@app.command("compare")
+def compare_command(
+    a: Annotated[str, typer.Argument(help="Scenario A (name or path).")],
+    b: Annotated[str, typer.Argument(help="Scenario B (name or path).")],
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="One metric (default: all).")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="One year (default: all).")] = None,
+    data_dir: DataDirOption = None,
+    until: UntilOption = None,
+    horizon: HorizonOption = 2035,
+    seed: SeedOption = 0,
+    draws: DrawsOption = None,
+    cache_dir: CacheOption = None,
+) -> None:
+    """Paired-draw differences A - B with 90 % intervals and P(A > B)."""
+    if metric is not None and metric not in METRICS:
+        raise typer.BadParameter(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
+    with console.status("fitting (or loading the cached fit) and projecting..."):
+        result = run_scenarios(
+            [a, b], data_dir=data_dir, until=until, horizon=horizon, seed=seed, draws=draws,
+            out=None, fit_options=_fit_options(cache_dir),
+        )  # fmt: skip
+    names = result.projection.names
+    diff = result.projection.compare(names[0], names[1], metric=metric, year=year)
+    table = Table(title=f"{names[0]} - {names[1]} (paired draws)")
+    for column in ("metric", "year", "mean", "q05", "q50", "q95", "P(A>B)"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for row in diff.itertuples():
+        table.add_row(
+            row.metric, str(row.year), f"{row.mean:.4g}", f"{row.q05:.4g}", f"{row.q50:.4g}",
+            f"{row.q95:.4g}", f"{row.p_positive:.2f}",
+        )  # fmt: skip
+    console.print(table)
