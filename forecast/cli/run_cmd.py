@@ -67,9 +67,7 @@ def run_command(
         console.print_json(json.dumps({"headline": rows, "out": str(result.out)}))
         return
     console.print(_headline(rows))
-    console.print(
-        f"wrote {', '.join(str(result.out / f) for f in ('summary.csv', 'draws.parquet', 'manifest.json'))}"
-    )
+    console.print(f"wrote {', '.join(str(result.out / name) for name in RESULT_FILES)}")
 
 
 @app.command("compare")
