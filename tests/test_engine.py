@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from forecast import ScenarioError
 from forecast.engine import baseline
 from forecast.metrics import years_behind
 from forecast.projection import project
@@ -145,3 +146,20 @@ def test_summary_and_compare_shapes(inputs) -> None:
     draws = proj.draws
     assert list(draws.columns) == ["scenario", "draw", "year", "metric", "value"]
     assert len(draws) == 2 * 300 * len(proj.years) * 9
+
+
+def test_same_seed_gives_byte_identical_summary_csv(inputs, tmp_path) -> None:
+    scenarios = [_scenario("sq"), _scenario("tri", leakage={"dist": "uniform", "low": 0.1,
+                                                                "high": 0.5})]  # fmt: skip
+    paths = []
+    for i, seed in enumerate((7, 7, 8)):
+        proj = project(inputs, scenarios, horizon=2030, seed=seed)
+        paths.append(proj.to_csv(tmp_path / f"summary{i}.csv"))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp files
+
+
+def test_start_outside_data_is_a_scenario_error(inputs) -> None:
+    with pytest.raises(ScenarioError, match="field 'start': 2010 is outside the data"):
+        project(inputs, [_scenario("early", start=2010)], horizon=2030)
