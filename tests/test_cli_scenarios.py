@@ -28,3 +28,15 @@ def test_bad_scenario_file_exits_2(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "bad.toml" in err and "levers.leak: unknown lever" in err
     assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2_without_traceback(capsys) -> None:
+    for argv in (["data", "--until", "soon"], ["no-such-command"], ["scenarios", "--bogus"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "Error" in err and "Traceback" not in err
+
+
+def test_version(capsys) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("compute-gap 0.")

@@ -1,0 +1,328 @@
+"""Rolling-origin backtests with an expanding window, for any forecaster.
+
+For each series and origin year T, every model is fitted on ``load_dataset(until=T)`` (nothing
+after T is read) and forecasts T+1..T+H; the forecasts are scored against what happened:
+
+- ``log_error``: log of the median forecast minus log of the outcome (summaries: mean absolute);
+- ``mase``: absolute error of the median, scaled by the mean absolute one-year change of the
+  series up to T (Hyndman & Koehler's MASE: below 1 beats the in-sample naive forecast);
+- ``coverage_50``, ``coverage_90``: share of outcomes inside the central 50 % and 90 % intervals;
+- ``crps``: continuous ranked probability score of the predictive draws (``scoringrules``),
+  in the series' units; ``crps_skill`` is ``1 - crps / crps_naive``.
+
+Comparisons are matched: at an origin where any requested model cannot forecast (too short, or
+the fit fails), no model is scored and the reason is listed in ``skipped``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.baselines import (
+    QUANTILE_COLUMNS,
+    Forecaster,
+    Predictive,
+    check_horizon,
+    get_forecaster,
+    yearly_history,
+)
+from forecast.data import Dataset, load_dataset
+from forecast.errors import ModelError
+
+#: Models backtested when none are named (``naive`` is always added as the reference).
+DEFAULT_MODELS: tuple[str, ...] = ("naive", "ets", "sarimax", "ucm")
+#: Annual series with at least this many values are backtested when none are named.
+MIN_POINTS = 8
+REFERENCE = "naive"
+_SKIP_COLUMNS = ["series_id", "origin", "model", "reason"]
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Scores of a backtest.
+
+    Attributes
+    ----------
+    cases : pandas.DataFrame
+        One row per series, model, origin and forecast year: ``series_id, model, used,
+        origin, horizon, period, actual, mean, q05..q95, log_error, scaled_error, in50, in90,
+        crps`` (``used`` is the model that produced the numbers, e.g. the one ``auto`` picked).
+    summary : pandas.DataFrame
+        Per series and model: ``n, log_error, mase, coverage_50, coverage_90, crps,
+        crps_skill, best`` (``best``: lowest mean CRPS for the series).
+    overall : pandas.DataFrame
+        Per model over all series: ``series, n, log_error, mase, coverage_50, coverage_90,
+        crps_skill`` (one minus the geometric mean over series of CRPS relative to naive)
+        and ``wins`` (series where the model has the lowest CRPS).
+    skipped : pandas.DataFrame
+        ``series_id, origin, model, reason`` for origins that were not scored.
+    horizon : int
+        The longest horizon scored.
+    """
+
+    cases: pd.DataFrame
+    summary: pd.DataFrame
+    overall: pd.DataFrame
+    skipped: pd.DataFrame
+    horizon: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: ``horizon``, ``overall``, ``summary``, ``skipped``, ``cases``."""
+
+        def records(frame: pd.DataFrame) -> list[dict]:
+            return json.loads(frame.reset_index().to_json(orient="records"))
+
+        return {
+            "horizon": self.horizon,
+            "overall": records(self.overall),
+            "summary": records(self.summary),
+            "skipped": json.loads(self.skipped.to_json(orient="records")),
+            "cases": json.loads(self.cases.to_json(orient="records")),
+        }
+
+
+def backtest(
+    data: Dataset | str | Path | None = None,
+    series: Iterable[str] | None = None,
+    models: Sequence[str | Forecaster] = DEFAULT_MODELS,
+    origins: Iterable[int] | None = None,
+    horizon: int = 3,
+    *,
+    seed: int = 0,
+) -> BacktestResult:
+    """Rolling-origin, expanding-window backtest.
+
+    Parameters
+    ----------
+    data : Dataset, str, pathlib.Path or None
+        The data directory (shipped data when None), or a loaded dataset: its directory is
+        re-read with ``until=origin`` for each origin, never past the dataset's own cut-off.
+    series : iterable of str, optional
+        Series to test; default: every annual series with at least :data:`MIN_POINTS` values.
+    models : sequence of str or Forecaster
+        Registry names or forecaster objects; the naive baseline is always included.
+    origins : iterable of int, optional
+        Origin years; default per series: every year from the one where the series has
+        enough values for all models up to the year before its last value.
+    horizon : int
+        Forecast years T+1..T+horizon are scored.
+    seed : int
+        Seed of the predictive draws.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    DataError
+        Unknown series id.
+    ModelError
+        Unknown model name, horizon < 1, or a named series that is not annual.
+    """
+    horizon = check_horizon(horizon)
+    full = data if isinstance(data, Dataset) else load_dataset(data)
+    forecasters = _forecasters(models, seed)
+    need = max(f.min_length for f in forecasters.values())
+    frames, skipped = [], []
+    for series_id in list(series) if series else backtestable_series(full):
+        history = yearly_history(full, series_id)
+        for origin in list(origins) if origins is not None else default_origins(history, need):
+            cases, skips = _evaluate(full, series_id, history, int(origin), horizon, forecasters)
+            frames += cases
+            skipped += skips
+    cases = pd.concat(frames, ignore_index=True) if frames else _empty_cases()
+    summary = _summary(cases)
+    return BacktestResult(
+        cases, summary, _overall(cases, summary), pd.DataFrame(skipped, columns=_SKIP_COLUMNS),
+        horizon,
+    )  # fmt: skip
+
+
+def backtestable_series(dataset: Dataset, min_points: int = MIN_POINTS) -> list[str]:
+    """Annual series with at least ``min_points`` observed values, in ``series.csv`` order."""
+    annual = dataset.series.loc[dataset.series["frequency"] == "annual", "series_id"]
+    counts = dataset.observations.dropna(subset=["value"])["series_id"].value_counts()
+    return [sid for sid in annual if counts.get(sid, 0) >= min_points]
+
+
+def default_origins(history: pd.Series, min_length: int) -> list[int]:
+    """Observed years from the ``min_length``-th value up to the one before the last."""
+    return [int(year) for year in history.index[min_length - 1 : -1]]
+
+
+def select_model(
+    dataset: Dataset, series_id: str, horizon: int, candidates: Sequence[str], *, seed: int = 0
+) -> tuple[str, str]:
+    """The candidate with the lowest mean CRPS in a backtest on ``dataset``, and why.
+
+    Returns
+    -------
+    (name, reason) : tuple of str
+        ``naive`` when the series is too short to backtest the candidates.
+    """
+    result = backtest(dataset, [series_id], candidates, horizon=horizon, seed=seed)
+    if result.summary.empty:
+        need = max(get_forecaster(name).min_length for name in candidates) + 1
+        return REFERENCE, (
+            f"too few values to compare {', '.join(candidates)} by backtest (needs {need}); "
+            "using naive"
+        )
+    table = result.summary.loc[series_id]
+    best = str(table["crps"].idxmin())
+    origins = result.cases["origin"]
+    scores = ", ".join(f"{name} {value:.3g}" for name, value in table["crps"].items())
+    return best, (
+        f"auto picked {best}: lowest mean CRPS over {int(table.loc[best, 'n'])} backtest "
+        f"forecasts from origins {origins.min()}-{origins.max()} ({scores})"
+    )
+
+
+def score(prediction: Predictive, actual: pd.Series, train: pd.Series, origin: int) -> pd.DataFrame:
+    """Score a prediction against the outcomes it covers (see the module docstring).
+
+    Parameters
+    ----------
+    prediction : Predictive
+    actual : pandas.Series
+        Outcomes indexed by year.
+    train : pandas.Series
+        The series up to the origin (for the MASE scale).
+    origin : int
+    """
+    import scoringrules as sr  # imports in seconds (numba): only when scoring
+
+    mask = np.isin(prediction.periods, actual.index)
+    periods = prediction.periods[mask]
+    y = actual.reindex(periods).to_numpy(dtype=float)
+    q = prediction.quantiles[mask]
+    median = q[:, QUANTILE_COLUMNS.index("q50")]
+    frame = pd.DataFrame(
+        {"series_id": prediction.series_id, "used": prediction.model, "origin": origin,
+         "horizon": periods - origin, "period": periods, "actual": y,
+         "mean": prediction.mean[mask]}
+    )  # fmt: skip
+    frame[list(QUANTILE_COLUMNS)] = q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["log_error"] = np.log(median) - np.log(y)
+    frame["scaled_error"] = np.abs(median - y) / mase_scale(train)
+    frame["in50"] = (q[:, 1] <= y) & (y <= q[:, 3])
+    frame["in90"] = (q[:, 0] <= y) & (y <= q[:, 4])
+    frame["crps"] = np.asarray(sr.crps_ensemble(y, prediction.draws[:, mask].T))
+    return frame
+
+
+def mase_scale(train: pd.Series) -> float:
+    """Mean absolute one-year change of the training values (NaN if none or zero)."""
+    years, values = train.index.to_numpy(), train.to_numpy(dtype=float)
+    steps = np.abs(np.diff(values))[np.diff(years) == 1]
+    scale = steps.mean() if len(steps) else np.nan
+    return float(scale) if scale > 0 else np.nan
+
+
+def _forecasters(models: Sequence[str | Forecaster], seed: int) -> dict[str, Forecaster]:
+    chosen = [get_forecaster(m, seed=seed) if isinstance(m, str) else m for m in models]
+    if not chosen:
+        raise ModelError("no models to backtest")
+    for forecaster in chosen:
+        if not isinstance(forecaster, Forecaster):
+            raise ModelError(f"{forecaster!r} is not a forecaster (see forecast.Forecaster)")
+    named = {f.name: f for f in chosen}
+    return {REFERENCE: named.get(REFERENCE) or get_forecaster(REFERENCE, seed=seed), **named}
+
+
+def _evaluate(
+    full: Dataset,
+    series_id: str,
+    history: pd.Series,
+    origin: int,
+    horizon: int,
+    forecasters: dict[str, Forecaster],
+) -> tuple[list[pd.DataFrame], list[tuple]]:
+    """Cases of one series at one origin, or the reasons it was skipped."""
+    actual = history[(history.index > origin) & (history.index <= origin + horizon)]
+    if actual.empty:
+        return [], [(series_id, origin, "*", f"no value in {origin + 1}-{origin + horizon}")]
+    as_of = _as_of(full.data_dir, origin)
+    train = yearly_history(as_of, series_id)
+    if train.empty:
+        return [], [(series_id, origin, "*", f"no value up to {origin}")]
+    steps = horizon + origin - int(train.index[-1])
+    predictions, failures = {}, []
+    for name, forecaster in forecasters.items():
+        try:
+            predictions[name] = forecaster(as_of, series_id, steps)
+        except ModelError as err:
+            failures.append((series_id, origin, name, str(err)))
+    if failures:
+        return [], failures
+    return [
+        score(p, actual, train, origin).assign(model=name) for name, p in predictions.items()
+    ], []
+
+
+def _as_of(data_dir: Path, until: int) -> Dataset:
+    """``load_dataset(data_dir, until=until)``, cached while the directory's files are unchanged."""
+    directory = Path(data_dir).resolve()
+    stamp = tuple(
+        sorted(
+            (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+            for path in directory.rglob("*")
+            if path.is_file()
+        )
+    )
+    return _load(directory, until, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(directory: Path, until: int, stamp: tuple) -> Dataset:
+    return load_dataset(directory, until=until)
+
+
+def _empty_cases() -> pd.DataFrame:
+    columns = ["series_id", "model", "used", "origin", "horizon", "period", "actual", "mean"]
+    extra = ["log_error", "scaled_error", "in50", "in90", "crps"]
+    return pd.DataFrame(columns=[*columns, *QUANTILE_COLUMNS, *extra])
+
+
+_SCORES = ["n", "log_error", "mase", "coverage_50", "coverage_90", "crps"]
+
+
+def _aggregate(cases: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean scores of ``cases`` per group (log error as mean absolute)."""
+    grouped = cases.assign(abs_log_error=cases["log_error"].abs()).groupby(by, sort=False)
+    return grouped.agg(
+        n=("crps", "size"), log_error=("abs_log_error", "mean"), mase=("scaled_error", "mean"),
+        coverage_50=("in50", "mean"), coverage_90=("in90", "mean"), crps=("crps", "mean"),
+    )  # fmt: skip
+
+
+def _summary(cases: pd.DataFrame) -> pd.DataFrame:
+    if cases.empty:
+        index = pd.MultiIndex.from_tuples([], names=["series_id", "model"])
+        return pd.DataFrame(columns=[*_SCORES, "crps_skill", "best"], index=index)
+    summary = _aggregate(cases, ["series_id", "model"])
+    reference = summary["crps"].xs(REFERENCE, level="model")
+    series_ids = summary.index.get_level_values("series_id")
+    summary["crps_skill"] = 1 - summary["crps"] / reference.reindex(series_ids).to_numpy()
+    summary["best"] = summary["crps"] == summary.groupby(level="series_id")["crps"].transform("min")
+    return summary
+
+
+def _overall(cases: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    columns = ["series", *_SCORES[:-1], "crps_skill", "wins"]
+    if cases.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="model"))
+    overall = _aggregate(cases, ["model"])
+    overall["series"] = cases.groupby("model", sort=False)["series_id"].nunique()
+    log_ratio = np.log1p(-summary["crps_skill"].astype(float))
+    overall["crps_skill"] = 1 - np.exp(log_ratio.groupby(level="model", sort=False).mean())
+    overall["wins"] = summary["best"].groupby(level="model", sort=False).sum().astype(int)
+    return overall[columns]

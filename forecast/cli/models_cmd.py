@@ -1,0 +1,141 @@
+"""``compute-gap forecast`` and ``compute-gap backtest``: the time-series baselines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich import box
+from rich.table import Table
+
+from forecast.backtest import DEFAULT_MODELS, BacktestResult, backtest
+from forecast.baselines import forecast_series
+from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, err_console
+from forecast.data import load_dataset
+
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the predictive draws.")]
+#: Column names in the printed backtest tables (the JSON keeps the full names).
+SHORT_NAMES = {
+    "log_error": "log_err", "coverage_50": "cov50", "coverage_90": "cov90", "crps_skill": "skill",
+}  # fmt: skip
+HorizonOption = Annotated[int, typer.Option("--horizon", help="Years ahead (>= 1).")]
+
+
+def parse_origins(text: str | None) -> list[int] | None:
+    """``2019:2023`` (inclusive range), ``2019,2021`` or ``2020``; None stays None."""
+    if text is None:
+        return None
+    try:
+        if ":" in text:
+            first, last = (int(part) for part in text.split(":"))
+            years = list(range(first, last + 1))
+        else:
+            years = [int(part) for part in text.split(",")]
+    except ValueError:
+        years = []
+    if not years:
+        err_console.print(
+            f"[bold red]error:[/] --origins {text!r}: expected FIRST:LAST, a comma-separated "
+            "list or one year",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return years
+
+
+@app.command("forecast")
+def forecast_command(
+    series_id: Annotated[str, typer.Argument(help="An annual series id (see `compute-gap data`).")],
+    horizon: HorizonOption = 5,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="naive, ets, sarimax, ucm or auto.")
+    ] = "auto",
+    until: UntilOption = None,
+    data_dir: DataDirOption = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Also write the table here.")] = None,
+    fallback: Annotated[
+        bool, typer.Option("--fallback", help="Use naive if the series is too short for MODEL.")
+    ] = False,
+    seed: SeedOption = 0,
+) -> None:
+    """Forecast one series: mean and quantiles per year."""
+    dataset = load_dataset(data_dir, until=until)
+    frame = forecast_series(dataset, series_id, horizon, model, fallback=fallback, seed=seed)
+    title = f"{series_id}: forecast by {frame['model'].iloc[0]}"
+    console.print(frame_table(frame.drop(columns=["series_id", "model"]), title))
+    if frame.attrs.get("note"):
+        console.print(frame.attrs["note"], highlight=False)
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+        console.print(f"wrote {csv}")
+
+
+@app.command("backtest")
+def backtest_command(
+    series: Annotated[
+        list[str] | None,
+        typer.Option("--series", help="Series to test (repeatable); default: annual, >= 8 values."),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Models (repeatable); default: naive ets sarimax ucm."),
+    ] = None,
+    origins: Annotated[
+        str | None,
+        typer.Option("--origins", help="Origin years, e.g. 2019:2023; default: all feasible."),
+    ] = None,
+    horizon: HorizonOption = 3,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable results.")
+    ] = False,
+    data_dir: DataDirOption = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Rolling-origin backtest: log error, MASE, coverage and CRPS per series and model."""
+    result = backtest(
+        data_dir, series=series or None, models=model or DEFAULT_MODELS,
+        origins=parse_origins(origins), horizon=horizon, seed=seed,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    if result.cases.empty:
+        console.print("nothing to score: no origin has later values (see the skipped list)")
+    else:
+        print_backtest_tables(result)
+    for row in result.skipped.itertuples():
+        console.print(
+            f"skipped {row.series_id} at {row.origin} ({row.model}): {row.reason}",
+            style="dim", highlight=False, markup=False,
+        )  # fmt: skip
+
+
+def print_backtest_tables(result: BacktestResult) -> None:
+    """One table per series (``*`` marks its lowest CRPS), the overall table, the winner."""
+    summary = result.summary.rename(columns=SHORT_NAMES)
+    summary["best"] = summary["best"].map({True: "*", False: ""})
+    for series_id, rows in summary.groupby(level="series_id", sort=False):
+        title = f"{series_id}: backtest, horizons 1-{result.horizon}"
+        console.print(frame_table(rows.droplevel("series_id").reset_index(), title))
+    overall = result.overall.rename(columns=SHORT_NAMES).reset_index()
+    console.print(frame_table(overall, "Overall (skill: CRPS skill relative to naive)"))
+    best = result.overall["crps_skill"].idxmax()
+    console.print(
+        f"best overall by CRPS skill: {best} (lowest CRPS on {result.overall.loc[best, 'wins']} "
+        f"of {result.overall.loc[best, 'series']} series)"
+    )
+
+
+def frame_table(frame: pd.DataFrame, title: str) -> Table:
+    """A compact rich table of ``frame``, floats to 4 significant digits."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(str(column), justify="right" if numeric else "left")
+    cells = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else str(v))
+    for row in cells.itertuples(index=False):
+        table.add_row(*row)
+    return table
