@@ -1,0 +1,342 @@
+"""Run a sweep on Dask: sample the lever space, project it in chunks, stream chunks to Parquet.
+
+Layout of the output directory::
+
+    OUT/manifest.json                  what was asked (spec hash, seed, samples, method, chunks)
+    OUT/results/chunk=000012.parquet   one row per sample x outcome, one file per chunk
+    OUT/sobol.csv, OUT/prim.csv        written by :meth:`SweepResult.analyse`
+
+Each chunk is a task on the Dask cluster; the client writes its table to a temporary file and
+renames it into place, so a chunk file is either complete or absent. A worker that dies takes
+only its running tasks with it, which the scheduler reruns elsewhere, and each chunk is
+written under its own deterministic name exactly once; ``resume`` skips chunks already on
+disk. The samples, the posterior draws and the baseline come from one seed, and each sample's
+result depends only on its own lever values, so results do not depend on the number of
+workers, the chunk order or which chunks were resumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from distributed import Client, LocalCluster, as_completed
+
+from forecast._version import __version__
+from forecast.engine import (
+    DEFAULT_CHUNK,
+    DYNAMICS_FIELDS,
+    HISTORY_FIELDS,
+    Baseline,
+    baseline,
+    check_starts,
+    project_chunk,
+)
+from forecast.errors import Problem, ScenarioError
+from forecast.io import write_atomic
+from forecast.projection import DEFAULT_QUANTILES, quantile_column
+from forecast.sweeps.analysis import design, design_rows
+from forecast.sweeps.result import MANIFEST, RESULTS, SweepResult, seed_streams
+from forecast.sweeps.spec import SweepSpec, load_sweep
+
+#: Samples per Dask task (and per Parquet file).
+DEFAULT_CHUNK_SIZE = 256
+#: Manifest fields that must match for ``resume`` to continue a directory.
+RESUME_KEYS = ("spec_sha256", "inputs_sha256", "seed", "samples", "method", "chunk_size",
+               "store_draws")  # fmt: skip
+
+
+def chunk_path(out: Path, chunk: int) -> Path:
+    """Where chunk ``chunk`` of a sweep in ``out`` is written."""
+    return out / RESULTS / f"chunk={chunk:06d}.parquet"
+
+
+def evaluate_chunk(
+    spec: SweepSpec, base: Baseline, rows: np.ndarray, first: int, seed: int, store_draws: bool
+) -> pa.Table:
+    """Project one chunk of samples and summarise each outcome over the posterior draws.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+    base : Baseline
+        Shared by every chunk of the sweep.
+    rows : numpy.ndarray
+        Lever values, shape (sample, lever), in the order of ``spec.levers``.
+    first : int
+        Index of the first row in the sweep's design.
+    seed : int
+        Seeds the lever distributions left in the base scenario (as in :func:`project`).
+    store_draws : bool
+        Also keep every posterior draw in a list column ``draws``.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per sample x outcome: ``sample, outcome, metric, year``, the lever values,
+        ``mean, q05, q25, q50, q75, q95`` (and ``draws``).
+    """
+    scenarios = [spec.scenario(values) for values in rows]
+    columns = {o: int(np.searchsorted(base.years, o.year)) for o in spec.outcomes}
+    parts: dict = {o: [] for o in spec.outcomes}
+    for i in range(0, len(scenarios), DEFAULT_CHUNK):
+        values = project_chunk(scenarios[i : i + DEFAULT_CHUNK], base, seed)
+        for outcome, column in columns.items():
+            parts[outcome].append(values[outcome.metric][:, :, column])
+    stacked = np.concatenate([np.concatenate(parts[o]) for o in spec.outcomes])
+    return _table(spec, rows, first, stacked, store_draws)
+
+
+def _table(
+    spec: SweepSpec, rows: np.ndarray, first: int, stacked: np.ndarray, store_draws: bool
+) -> pa.Table:
+    """Tidy table from outcome values stacked as (outcome x sample, draw)."""
+    n, k = len(rows), len(spec.outcomes)
+    quantiles = np.quantile(stacked, DEFAULT_QUANTILES, axis=1)
+    columns = {
+        "sample": np.tile(np.arange(first, first + n, dtype=np.int64), k),
+        "outcome": np.repeat([o.name for o in spec.outcomes], n),
+        "metric": np.repeat([o.metric for o in spec.outcomes], n),
+        "year": np.repeat([o.year for o in spec.outcomes], n),
+        **{lever: np.tile(rows[:, j], k) for j, lever in enumerate(spec.levers)},
+        "mean": stacked.mean(axis=1),
+        **{quantile_column(q): quantiles[i] for i, q in enumerate(DEFAULT_QUANTILES)},
+    }
+    table = pa.table(columns)
+    if store_draws:
+        flat = pa.array(np.ascontiguousarray(stacked).ravel())
+        table = table.append_column(
+            "draws", pa.FixedSizeListArray.from_arrays(flat, stacked.shape[1])
+        )
+    return table
+
+
+def inputs_digest(inputs: object) -> str:
+    """SHA-256 of the projection inputs (years and every engine field)."""
+    digest = hashlib.sha256(np.ascontiguousarray(inputs.years).tobytes())
+    for name in (*HISTORY_FIELDS, *DYNAMICS_FIELDS):
+        digest.update(np.ascontiguousarray(getattr(inputs, name), dtype=float).tobytes())
+    return digest.hexdigest()
+
+
+def _seed_int(seed_seq: np.random.SeedSequence) -> int:
+    return int(seed_seq.generate_state(1)[0])
+
+
+def _manifest(spec: SweepSpec, inputs: object, base: Baseline, **settings: object) -> dict:
+    return {
+        "package": "compute-gap",
+        "version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sweep": spec.name,
+        "file": str(spec.path) if spec.path else None,
+        "spec_sha256": spec.digest,
+        "inputs_sha256": inputs_digest(inputs),
+        **settings,
+        "draws": int(base.drivers["us_h100e"].shape[0]),
+        "years": [int(base.years[0]), int(base.years[-1])],
+        "levers": {name: list(bounds) for name, bounds in spec.levers.items()},
+        "outcomes": [o.name for o in spec.outcomes],
+        "conditions": [c.text for c in spec.conditions],
+    }
+
+
+def _prepare_out(out: Path, manifest: dict, resume: bool) -> dict:
+    """Write the manifest into a fresh ``out``, or check it against the one there on resume."""
+    path = out / MANIFEST
+    if not path.exists():
+        write_atomic(path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2) + "\n"))
+        return manifest
+    if not resume:
+        message = (
+            f"{out} already holds a sweep; pass --resume to finish it, or choose another --out"
+        )
+        raise ScenarioError(Problem(MANIFEST, None, message))
+    found = json.loads(path.read_text(encoding="utf-8"))
+    differ = [
+        f"{key}: {found.get(key)!r} there, {manifest[key]!r} now"
+        for key in RESUME_KEYS
+        if found.get(key) != manifest[key]
+    ]
+    if differ:
+        message = f"cannot resume {out}: it holds a different sweep ({'; '.join(differ)})"
+        raise ScenarioError(Problem(MANIFEST, None, message))
+    return found
+
+
+@contextlib.contextmanager
+def _dask_client(client: Client | str | None, workers: int, processes: bool) -> Iterator[Client]:
+    """The given client, a client of the scheduler at an address, or a new LocalCluster's."""
+    if isinstance(client, Client):
+        yield client
+        return
+    if isinstance(client, str):
+        with Client(client) as connected:
+            yield connected
+        return
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=processes,
+            dashboard_address=None, silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as local,
+    ):  # fmt: skip
+        yield local
+
+
+def _evaluate(
+    client: Client,
+    spec: SweepSpec,
+    base: Baseline,
+    rows: np.ndarray,
+    todo: list[int],
+    settings: dict,
+    out: Path,
+    progress: Callable[[int, int], None],
+) -> None:
+    """Evaluate chunks ``todo`` on the cluster, writing each as it completes.
+
+    At most two chunks per worker thread are in flight, so neither the cluster nor the client
+    holds more than a few chunks of results whatever the size of the sweep.
+    """
+    size, chunks = settings["chunk_size"], settings["chunks"]
+    run = uuid.uuid4().hex  # fresh keys: a key released by an earlier sweep may still be in use
+    shared = client.scatter(base, broadcast=True, hash=False)
+    window = 2 * max(sum(client.nthreads().values()), 1)
+    queue = iter(todo)
+    in_flight: dict = {}
+    completed = as_completed(loop=client.loop)
+
+    def submit(chunk: int) -> None:
+        future = client.submit(
+            evaluate_chunk, spec, shared, rows[chunk * size : (chunk + 1) * size], chunk * size,
+            settings["seed"], settings["store_draws"], key=f"sweep-{run}-chunk-{chunk:06d}",
+            retries=2,  # transient errors; tasks lost with a worker are rescheduled anyway
+        )  # fmt: skip
+        in_flight[future.key] = (chunk, future)
+        completed.add(future)
+
+    for chunk in islice(queue, window):
+        submit(chunk)
+    done = chunks - len(todo)
+    progress(done, chunks)
+    try:
+        for future in completed:
+            chunk, _ = in_flight.pop(future.key)
+            table = future.result()
+            write_atomic(chunk_path(out, chunk), functools.partial(pq.write_table, table))
+            done += 1
+            progress(done, chunks)
+            following = next(queue, None)
+            if following is not None:
+                submit(following)
+    finally:
+        client.cancel([future for _, future in in_flight.values()])
+
+
+def sweep(
+    spec: SweepSpec | str | Path,
+    fit: object,
+    *,
+    samples: int = 1024,
+    method: str = "sobol",
+    draws: int | None = None,
+    seed: int = 0,
+    out: str | Path = "results/sweep",
+    resume: bool = False,
+    client: Client | str | None = None,
+    workers: int = 2,
+    processes: bool = True,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    store_draws: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Sample a sweep's lever space and project every sample over the posterior draws.
+
+    Parameters
+    ----------
+    spec : SweepSpec, str or pathlib.Path
+        A sweep, or the path of a sweep file.
+    fit : Fit or ProjectionInputs
+        A fitted model (``draws`` of its ``projection_inputs`` are used) or the inputs.
+    samples : int
+        Base sample count N: Sobol designs have ``N * (levers + 2)`` rows (N a power of two),
+        Latin hypercubes N rows.
+    method : {"sobol", "lhs"}
+    draws : int, optional
+        Posterior draws per sample (default: all; ignored for inputs).
+    seed : int
+        One seed for the draws, the baseline, the design and the lever distributions; the
+        draws and baseline are those of :func:`forecast.project` with the same seed.
+    out : str or pathlib.Path
+        Output directory (see the module docstring).
+    resume : bool
+        Continue a sweep in ``out``, skipping chunks already written.
+    client : distributed.Client or str, optional
+        A client, or the address of a scheduler (``tcp://host:8786``); default: a new
+        LocalCluster of ``workers`` single-threaded workers. The client writes the files,
+        so workers need no access to ``out``.
+    workers : int
+        Workers of the default LocalCluster.
+    processes : bool
+        Whether the LocalCluster's workers are processes (else threads).
+    chunk_size : int
+        Samples per task and per Parquet file.
+    store_draws : bool
+        Also store every posterior draw per sample and outcome (a list column ``draws``).
+    progress : callable, optional
+        Called as ``progress(chunks_done, chunks)`` after each chunk is written.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ScenarioError
+        For an invalid sweep, a start year outside the data, or an ``out`` holding another
+        sweep (or any sweep, without ``resume``).
+    ValueError
+        For an unknown method or a Sobol sample count that is not a power of two.
+
+    Notes
+    -----
+    The default LocalCluster spawns worker processes, so a script calling this needs the
+    usual ``if __name__ == "__main__":`` guard (or ``processes=False``).
+    """
+    spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
+    n_rows = design_rows(spec.problem, samples, method)
+    seeds = seed_streams(seed)
+    if hasattr(fit, "projection_inputs"):
+        inputs = fit.projection_inputs(n_draws=draws, seed=_seed_int(seeds["draws"]))
+    else:
+        inputs = fit
+    base = baseline(inputs, spec.horizon, np.random.default_rng(seeds["baseline"]))
+    rows = design(spec.problem, samples, method, _seed_int(seeds["design"]))
+    check_starts([spec.scenario(rows[0])], base, spec.horizon)
+    settings = {
+        "seed": seed, "samples": samples, "method": method, "rows": n_rows,
+        "chunk_size": chunk_size, "chunks": -(-n_rows // chunk_size), "store_draws": store_draws,
+    }  # fmt: skip
+    out = Path(out)
+    manifest = _prepare_out(out, _manifest(spec, inputs, base, **settings), resume)
+    todo = [c for c in range(settings["chunks"]) if not chunk_path(out, c).exists()]
+    if todo:
+        with _dask_client(client, workers, processes) as dask_client:
+            _evaluate(dask_client, spec, base, rows, todo, settings, out, progress or _quiet)
+    return SweepResult(spec, out, manifest)
+
+
+def _quiet(done: int, total: int) -> None:
+    """Default progress callback: report nothing."""
