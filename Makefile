@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/compute-gap data
+	$(BIN)/compute-gap report --out reports/latest
+	@echo "Open $(CURDIR)/reports/latest/report.html (Markdown: reports/latest/report.md)"
 
 test: install
 	$(BIN)/python -m pytest -q --benchmark-disable

@@ -1,0 +1,49 @@
+"""``compute-gap report``: the main job, a report to forward as is (HTML, Markdown, figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, err_console
+from forecast.cli.run_cmd import (
+    CacheOption,
+    DrawsOption,
+    HorizonOption,
+    SeedOption,
+    _fit_options,
+)
+
+
+@app.command("report")
+def report_command(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names or paths (default: the library).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Report directory (an earlier report is replaced).")
+    ] = Path("reports/latest"),
+    data_dir: DataDirOption = None,
+    until: UntilOption = None,
+    horizon: HorizonOption = 2035,
+    seed: SeedOption = 0,
+    draws: DrawsOption = None,
+    cache_dir: CacheOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Fit (or reuse the cached fit), project, and write report.html, report.md and figures."""
+    from forecast.report import report  # matplotlib loads only for this command
+
+    try:
+        written = report(
+            scenarios or None, out=out, data_dir=data_dir, until=until, seed=seed,
+            horizon=horizon, draws=draws, quiet=quiet, fit_options=_fit_options(cache_dir),
+        )  # fmt: skip
+    except FileExistsError as err:
+        err_console.print(f"[bold red]error:[/] --out: {err}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    console.print(f"report: {written.resolve() / 'report.html'}", highlight=False)
+    console.print(f"        {written.resolve() / 'report.md'} (figures in figures/)",
+                  highlight=False)  # fmt: skip

@@ -1,0 +1,272 @@
+"""The report: figures, a self-contained HTML page and Markdown, written as one directory.
+
+:func:`report` is the main job (``compute-gap report``): fit (or reuse the cached fit), project
+the scenarios, run a quick baseline backtest, then write into ``out``::
+
+    report.html   self-contained: figures embedded, no external URL, no JavaScript
+    report.md     the same content, figures as files
+    figures/      PNG and SVG of every figure
+    summary.csv, draws.parquet, manifest.json   as ``compute-gap run`` writes them
+
+The directory is built beside ``out`` and renamed into place only when complete.
+:func:`write_report` does the writing from plain inputs (no fit needed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from forecast.data import Dataset
+from forecast.report.content import TITLE, FigureSpec, ReportInputs, document, figure_specs
+from forecast.report.figures import (
+    DPI,
+    plot_additions,
+    plot_coverage,
+    plot_fan,
+    plot_stocks,
+)
+from forecast.report.render import to_html, to_markdown
+from forecast.runner import RESULT_FILES, run_scenarios, write_results
+from forecast.scenarios import Scenario
+
+__all__ = [
+    "REPORT_FILES",
+    "ReportInputs",
+    "plot_additions",
+    "plot_coverage",
+    "plot_fan",
+    "plot_stocks",
+    "quick_backtest",
+    "report",
+    "write_report",
+]
+
+#: What a report directory holds.
+REPORT_FILES = ("report.html", "report.md", "figures", *RESULT_FILES)
+#: The quick backtest behind the coverage chart: models, origin years, horizon.
+BACKTEST_MODELS = ("naive", "ets")
+BACKTEST_ORIGINS = range(2019, 2024)
+BACKTEST_HORIZON = 3
+
+
+class Steps:
+    """Progress of the long steps on stderr (rich): a spinner and the time each takes.
+
+    Parameters
+    ----------
+    quiet : bool
+        Print nothing.
+    """
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.console = Console(stderr=True, quiet=quiet)
+
+    @contextlib.contextmanager
+    def __call__(self, what: str) -> Iterator[None]:
+        """Show ``what`` with a spinner and the elapsed time while the block runs."""
+        columns = (SpinnerColumn(finished_text="[green]done[/]"), TextColumn("{task.description}"),
+                   TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns, console=self.console) as progress:
+            task = progress.add_task(what, total=1)
+            yield
+            progress.update(task, completed=1)
+
+
+def check_out(target: str | Path) -> None:
+    """Refuse to replace anything but an empty directory or an earlier report.
+
+    Raises
+    ------
+    FileExistsError
+        If ``target`` is a file, or a non-empty directory without ``report.html``.
+    """
+    target = Path(target)
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise FileExistsError(f"{target} exists and is not a directory")
+    if any(target.iterdir()) and not (target / "report.html").is_file():
+        raise FileExistsError(
+            f"refusing to replace {target}: it is neither empty nor an earlier report "
+            "(no report.html); choose another --out"
+        )
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | Path) -> Iterator[Path]:
+    """Yield a fresh directory beside ``target``; move it onto ``target`` on success.
+
+    The old ``target`` (an empty directory or an earlier report) stays in place until the new
+    one is complete, then is swapped out and removed. On any error the new directory is removed
+    and ``target`` is left as it was.
+
+    Raises
+    ------
+    FileExistsError
+        If ``target`` is a file, or a non-empty directory that is not a report.
+    """
+    target = Path(target)
+    check_out(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    old = tmp.with_suffix(".old")
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        if target.exists():
+            os.replace(target, old)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if old.exists():
+                os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_figures(specs: list[FigureSpec], directory: Path) -> dict[str, bytes]:
+    """Save every figure as PNG and SVG; return the PNG bytes by name."""
+    directory.mkdir()
+    images = {}
+    with mpl.rc_context({"svg.hashsalt": "compute-gap", "svg.fonttype": "path"}):
+        for spec in specs:
+            fig = spec.draw()
+            png = directory / f"{spec.name}.png"
+            fig.savefig(png, dpi=DPI, metadata={"Software": None})
+            fig.set_layout_engine("none")  # keep the PNG's layout; skip recomputing it
+            fig.savefig(directory / f"{spec.name}.svg", metadata={"Date": None})
+            images[spec.name] = png.read_bytes()
+    return images
+
+
+def write_report(inputs: ReportInputs, out: str | Path, *, steps: Steps | None = None) -> Path:
+    """Write a complete report directory from plain inputs, atomically.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        Projection, dataset, manifest and (optionally) diagnostics and backtest cases.
+    out : str or pathlib.Path
+        The report directory (replaced only if it is empty or an earlier report).
+    steps : Steps, optional
+        Progress display (default: silent).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
+    steps = steps or Steps(quiet=True)
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        with steps(f"Writing {', '.join(RESULT_FILES)}"):
+            write_results(inputs.projection, inputs.manifest, tmp)
+        specs = figure_specs(inputs)
+        with steps(f"Drawing {len(specs)} figures (PNG and SVG)"):
+            images = _write_figures(specs, tmp / "figures")
+        with steps("Rendering report.html and report.md"):
+            blocks = document(inputs, specs)
+            (tmp / "report.html").write_text(to_html(blocks, images, TITLE), encoding="utf-8")
+            (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
+    return out
+
+
+def quick_backtest(dataset: Dataset, seed: int = 0) -> tuple[pd.DataFrame | None, str]:
+    """A cheap baseline backtest for the coverage chart.
+
+    :data:`BACKTEST_MODELS` on every backtestable yearly series, origins
+    :data:`BACKTEST_ORIGINS` (before the data cut-off), horizons 1 to :data:`BACKTEST_HORIZON`.
+
+    Returns
+    -------
+    (pandas.DataFrame or None, str)
+        The scored forecasts (``BacktestResult.cases``; None if no series qualifies) and a
+        sentence saying what was backtested.
+    """
+    from forecast.backtest import backtest, backtestable_series
+
+    series = backtestable_series(dataset)
+    origins = [o for o in BACKTEST_ORIGINS if dataset.until is None or o < dataset.until]
+    if not series or not origins:
+        return None, ""
+    result = backtest(dataset, series, BACKTEST_MODELS, origins, BACKTEST_HORIZON, seed=seed)
+    note = (
+        f"Baselines {', '.join(BACKTEST_MODELS)} on {len(series)} yearly series, origins "
+        f"{origins[0]}-{origins[-1]}, horizons 1-{BACKTEST_HORIZON} years"
+    )
+    return result.cases, note
+
+
+def _fit_note(fit: object) -> str:
+    """Where the posterior came from and how long that took."""
+    how = "loaded from the cache" if fit.from_cache else "sampled"
+    return f"Posterior {how} in {fit.seconds:.0f} s ({fit.cache_path})."
+
+
+def report(
+    scenarios: Iterable[Scenario | str | Path] | None = None,
+    *,
+    out: str | Path = "reports/latest",
+    data_dir: str | Path | None = None,
+    until: int | None = None,
+    seed: int = 0,
+    horizon: int = 2035,
+    draws: int | None = None,
+    quiet: bool = False,
+    fit_options: dict | None = None,
+) -> Path:
+    """Fit (or reuse the cached fit), project the scenarios and write the report directory.
+
+    Parameters
+    ----------
+    scenarios : iterable of Scenario, name or path, optional
+        Default: the whole shipped library.
+    out : str or pathlib.Path
+        Report directory; an earlier report there is replaced once the new one is complete.
+    data_dir : str or pathlib.Path, optional
+        Data directory (default: shipped data).
+    until : int, optional
+        Data cut-off year.
+    seed : int
+        One seed for the fit, the projection and the backtest.
+    horizon : int
+        Last projected year.
+    draws : int, optional
+        Posterior draws projected (default: all).
+    quiet : bool
+        No progress output.
+    fit_options : dict, optional
+        Passed to :func:`forecast.model.fit` (``cache_dir``, ``draws``, ``chains``, ...).
+
+    Returns
+    -------
+    pathlib.Path
+        The report directory (``report.html`` is inside).
+    """
+    check_out(out)  # fail before the long steps, not after them
+    steps = Steps(quiet)
+    with steps("Fitting (or loading the cached fit) and projecting"):
+        run = run_scenarios(
+            scenarios, data_dir=data_dir, until=until, horizon=horizon, seed=seed, draws=draws,
+            out=None, fit_options=fit_options,
+        )  # fmt: skip
+    with steps("Backtesting baselines for the coverage chart"):
+        cases, note = quick_backtest(run.dataset, seed)
+    inputs = ReportInputs(
+        run.projection, run.dataset, run.manifest, diagnostics=run.fit.diagnostics(),
+        backtest=cases, backtest_note=note, cutoff=int(run.fit.design.years[-1]),
+        fit_note=_fit_note(run.fit),
+    )  # fmt: skip
+    return write_report(inputs, out, steps=steps)

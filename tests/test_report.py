@@ -1,0 +1,375 @@
+"""The report: figures, HTML/Markdown rendering, escaping, atomic output and the CLI.
+
+Everything runs on a synthetic projection (``tests/synthetic.py``) and the shipped dataset, with
+a stand-in for the fit (:class:`FakeFit`): no PyMC sampling.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import forecast
+from forecast.cli import main
+from forecast.projection import Projection
+from forecast.report import REPORT_FILES, ReportInputs, write_report
+from forecast.report.content import headline
+from forecast.report.figures import DPI, FIGSIZE, coverage_table, stock_observations
+from forecast.report.render import escape_html, escape_markdown, to_markdown
+from forecast.runner import RESULT_FILES, RunResult, build_manifest
+from forecast.scenarios import list_scenarios, scenario_from_dict
+from tests.synthetic import synthetic_inputs
+
+EVIL = '<script>alert("x")</script> & <b>bold</b>'
+#: A scenario whose name, description and rationale carry HTML and a URL.
+EVIL_SCENARIO = {
+    "name": "evil<img src=x onerror=alert(1)>",
+    "description": f"Description with {EVIL}",
+    "extends": "tighten",
+    "levers": {"leakage": 0.2},
+    "rationale": {"leakage": f"See https://example.org/leak?a=1&b=2 and {EVIL}"},
+}
+SIZE = (int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI))
+#: The module (``forecast.report`` itself is the function of the same name).
+REPORT_MODULE = importlib.import_module("forecast.report")
+
+
+class FakeFit:
+    """Stand-in for ``forecast.model.Fit``: settings and diagnostics, no posterior."""
+
+    divergences = 0
+    passed = True
+    from_cache = True
+    seconds = 1.0
+    cache_path = None
+    design = SimpleNamespace(years=np.arange(2015, 2026))
+    settings: ClassVar[dict] = {"sampler": "nuts", "draws": 500, "chains": 4, "note": EVIL}
+
+    def diagnostics(self) -> pd.DataFrame:
+        """A diagnostics table with one parameter whose name carries HTML."""
+        n = 20
+        return pd.DataFrame(
+            {
+                "parameter": [f"theta[{i}]" for i in range(n - 1)] + [EVIL],
+                "r_hat": np.linspace(1.0, 1.01, n),
+                "ess_bulk": np.linspace(400, 2000, n),
+                "ess_tail": np.linspace(300, 1800, n),
+            }
+        )
+
+
+def synthetic_cases(seed: int = 0) -> pd.DataFrame:
+    """Backtest cases like ``BacktestResult.cases`` (only the columns the report reads)."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    return pd.DataFrame(
+        {
+            "series_id": np.tile(["s_a", "s_b", "s_c"], 2 * n // 3),
+            "model": np.repeat(["naive", "ets"], n),
+            "in50": rng.random(2 * n) < 0.5,
+            "in90": rng.random(2 * n) < 0.85,
+        }
+    )
+
+
+def synthetic_projection(scenarios: list | None = None, n_draws: int = 100) -> Projection:
+    """The shipped library (or ``scenarios``) projected on synthetic inputs, seed 0."""
+    return forecast.project(synthetic_inputs(n_draws=n_draws), scenarios, seed=0)
+
+
+def report_inputs(projection: Projection, dataset: forecast.Dataset) -> ReportInputs:
+    """Inputs of a full report built without fitting."""
+    fit = FakeFit()
+    return ReportInputs(
+        projection, dataset, build_manifest(dataset, fit, projection), fit.diagnostics(),
+        synthetic_cases(), "synthetic backtest", cutoff=2025,
+    )  # fmt: skip
+
+
+def with_evil(scenarios: list) -> list:
+    """The scenarios plus one whose texts carry HTML."""
+    return [*scenarios, scenario_from_dict(EVIL_SCENARIO)]
+
+
+@pytest.fixture(scope="module")
+def dataset() -> forecast.Dataset:
+    return forecast.load_dataset()
+
+
+@pytest.fixture(scope="module")
+def projection() -> Projection:
+    return synthetic_projection(with_evil(list_scenarios()))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, projection, dataset) -> Path:
+    """One complete report directory."""
+    return write_report(report_inputs(projection, dataset), tmp_path_factory.mktemp("r") / "out")
+
+
+def without_data_uris(text: str) -> str:
+    """The HTML with base64 image payloads removed (random base64 may spell 'http')."""
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:", text)
+
+
+class NestingChecker(HTMLParser):
+    """Parses HTML; records its tags, its text and unbalanced or misnested tags."""
+
+    VOID = frozenset({"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _png_size(fig) -> tuple[int, int]:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return Image.open(buffer).size
+
+
+@pytest.fixture(scope="module")
+def small() -> Projection:
+    return synthetic_projection(["status_quo", "tighten", "leaky"], n_draws=50)
+
+
+@pytest.mark.parametrize("metric", ["ratio_us_cn", "years_behind", "cn_share", "us_h100e"])
+def test_plot_fan_returns_axes_of_the_fixed_size(small, metric) -> None:
+    ax = forecast.plot_fan(small, metric)
+    assert ax.get_title(loc="left") and "(" in ax.get_ylabel() and ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == small.names
+    assert _png_size(ax.figure) == SIZE
+
+
+def test_plot_fan_draws_only_the_chosen_scenarios_into_a_given_axes(small) -> None:
+    from forecast.report.figures import new_figure
+
+    ax = new_figure().add_subplot()
+    assert forecast.plot_fan(small, "cn_share", scenarios=["tighten"], ax=ax) is ax
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tighten", "before levers act"]
+
+
+def test_plot_fan_rejects_an_unknown_scenario(small) -> None:
+    with pytest.raises(forecast.ScenarioError, match="nope"):
+        forecast.plot_fan(small, "cn_share", scenarios=["nope"])
+
+
+def test_plot_stocks_is_log_scaled_with_observations_by_source(small, dataset) -> None:
+    ax = forecast.plot_stocks(small, dataset, cutoff=2025)
+    assert ax.get_yscale() == "log" and "H100e" in ax.get_ylabel()
+    labels = {t.get_text() for t in ax.get_legend().get_texts()}
+    sources = set(stock_observations(dataset)["source_id"])
+    assert {"epoch_ai_chip_counts", "epoch_gpu_clusters"} <= sources <= labels
+    assert _png_size(ax.figure) == SIZE
+
+
+def test_stock_observations_are_year_end_us_and_china_h100e(dataset) -> None:
+    obs = stock_observations(dataset)
+    assert set(obs["country"]) == {"US", "CN"} and obs["value"].notna().all()
+    assert {"clusters_us_h100e", "clusters_cn_h100e"} <= set(obs["series_id"])
+    units = dataset.series.set_index("series_id").loc[obs["series_id"], "unit"]
+    assert (units == "h100e").all()
+
+
+def test_plot_additions_has_a_panel_per_scenario(small) -> None:
+    fig = forecast.plot_additions(small)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == small.names
+    assert _png_size(fig) == SIZE
+
+
+def test_plot_coverage_bars_match_the_coverage_table() -> None:
+    cases = synthetic_cases()
+    ax = forecast.plot_coverage(cases)
+    table = coverage_table(cases)
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    expected = sorted(round(v, 6) for v in table[["coverage_50", "coverage_90"]].to_numpy().ravel())
+    assert heights == expected
+    assert _png_size(ax.figure) == SIZE
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def test_report_directory_has_every_file(built) -> None:
+    names = {p.name for p in built.iterdir()}
+    assert names == set(REPORT_FILES) == {"report.html", "report.md", "figures", *RESULT_FILES}
+    figures = {p.name for p in (built / "figures").iterdir()}
+    for stem in ("fan_ratio_us_cn", "stocks", "cn_additions", "backtest_coverage"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= figures
+    assert not list(built.parent.glob(".*"))  # no temporary directory left behind
+
+
+def parse(text: str) -> NestingChecker:
+    checker = NestingChecker()
+    checker.feed(text)
+    checker.close()
+    return checker
+
+
+def test_html_is_self_contained_and_parses(built) -> None:
+    text = (built / "report.html").read_text(encoding="utf-8")
+    assert "http" not in without_data_uris(text).lower()
+    page = parse(text)
+    assert page.errors == [] and page.stack == []
+    images = [attrs for tag, attrs in page.tags if tag == "img"]
+    assert len(images) == len(list((built / "figures").glob("*.png")))
+    assert all(img["src"].startswith("data:image/png;base64,") for img in images)
+    links = [attrs["href"] for tag, attrs in page.tags if "href" in attrs]
+    assert links and all(href.startswith("#") for href in links)
+    assert not {tag for tag, _ in page.tags} & {"script", "link", "iframe", "object"}
+
+
+def test_html_renders_scenario_and_data_text_as_text(built) -> None:
+    page = parse((built / "report.html").read_text(encoding="utf-8"))
+    assert {tag for tag, _ in page.tags} <= {
+        "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "ul",
+        "li", "a", "div", "table", "caption", "thead", "tbody", "tr", "th", "td", "figure",
+        "img", "figcaption",
+    }  # fmt: skip
+    assert not [name for _, attrs in page.tags for name in attrs if name.startswith("on")]
+    text = "".join(page.text)
+    assert EVIL_SCENARIO["name"] in text and EVIL in text
+    assert "example.org/leak?a=1&b=2" in text  # the scheme dropped, the rest kept
+
+
+def test_markdown_has_the_same_sections_and_its_figures_exist(built) -> None:
+    md = (built / "report.md").read_text(encoding="utf-8")
+    html_text = (built / "report.html").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert len(headings) == html_text.count("<h2 ")
+    for target in re.findall(r"\]\((figures/[^)]+)\)", md):
+        assert (built / target).is_file()
+    assert "<script>" not in md and escape_markdown(EVIL) in md
+
+
+def test_headline_table_has_one_row_per_scenario(built, projection) -> None:
+    text = (built / "report.html").read_text(encoding="utf-8")
+    table = re.search(r'<table id="headline-table">.*?</table>', text, flags=re.S).group(0)
+    assert table.count("<tr>") == 2 + len(projection.names)  # two header rows
+
+
+#: ``headline`` of status_quo and tighten on synthetic inputs, seed 0, 100 draws.
+RATIO, LAG = "ratio\\_us\\_cn: US / China installed compute", "years\\_behind: China's lag (years)"
+HEADLINE_SNAPSHOT = "\n".join(
+    [
+        "*median (5 %–95 % interval) over posterior draws*",
+        "",
+        "| scenario | " + " | ".join(f"{g} {y}" for g in (RATIO, LAG) for y in (2027, 2030, 2035))
+        + " |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| status\\_quo | 7.17 (5.22–9.91) | 8.66 (5.48–12.9) | 15.6 (8.32–29.2) | "
+        "5.07 (4.35–5.79) | 5.92 (5.13–6.64) | 7.72 (6.54–8.58) |",
+        "| tighten | 10.6 (8.05–14.2) | 21.9 (14–31.8) | 35.8 (21–67.3) | "
+        "6.08 (5.3–6.61) | 8.17 (7.43–8.73) | 10.1 (9.26–10.7) |",
+    ]
+)  # fmt: skip
+
+
+def test_headline_table_snapshot() -> None:
+    projection = synthetic_projection(["status_quo", "tighten"])
+    assert to_markdown([headline(projection)]) == HEADLINE_SNAPSHOT + "\n"
+
+
+def test_escape_helpers() -> None:
+    assert escape_html("<a href='https://x.org'>&</a>") == (
+        "&lt;a href=&#x27;x.org&#x27;&gt;&amp;&lt;/a&gt;"
+    )
+    assert escape_markdown("a|b *c* [d](e) <f>\nnext") == "a\\|b \\*c\\* \\[d\\](e) \\<f\\> next"
+
+
+# --- atomic output ---------------------------------------------------------------------------
+
+
+def test_an_earlier_report_is_replaced_only_when_the_new_one_is_complete(
+    tmp_path, small, dataset, monkeypatch
+) -> None:
+    out = tmp_path / "rep"
+    write_report(report_inputs(small, dataset), out)
+    before = (out / "report.html").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(REPORT_MODULE, "to_markdown", broken)
+    with pytest.raises(RuntimeError, match="rendering failed"):
+        write_report(report_inputs(small, dataset), out)
+    assert (out / "report.html").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_a_directory_that_is_not_a_report_is_never_replaced(tmp_path, small, dataset) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="refusing to replace"):
+        write_report(report_inputs(small, dataset), out)
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+# --- forecast.report and the CLI ---------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_run(monkeypatch, small, dataset) -> list:
+    """``run_scenarios`` answered from the synthetic projection; records its arguments."""
+    calls = []
+
+    def run(scenarios, **kwargs):
+        calls.append((scenarios, kwargs))
+        fit = FakeFit()
+        return RunResult(dataset, fit, small, build_manifest(dataset, fit, small), None)
+
+    monkeypatch.setattr(REPORT_MODULE, "run_scenarios", run)
+    return calls
+
+
+def test_cli_report_writes_the_report_and_says_where(tmp_path, fake_run, capsys) -> None:
+    out = tmp_path / "cli"
+    code = main(["report", "status_quo", "tighten", "--out", str(out), "--seed", "3",
+                 "--until", "2025", "--quiet"])  # fmt: skip
+    assert code == 0
+    assert fake_run[0][0] == ["status_quo", "tighten"]
+    assert fake_run[0][1]["seed"] == 3 and fake_run[0][1]["out"] is None
+    captured = capsys.readouterr()
+    assert str(out.resolve() / "report.html") in captured.out and captured.err == ""
+    html_text = (out / "report.html").read_text(encoding="utf-8")
+    assert "Baselines naive, ets" in html_text  # the quick backtest ran on the real data
+
+
+def test_cli_report_refuses_to_overwrite_a_foreign_directory(tmp_path, fake_run, capsys) -> None:
+    (tmp_path / "x.txt").write_text("")
+    assert main(["report", "--out", str(tmp_path), "--quiet"]) == 2
+    assert "refusing to replace" in capsys.readouterr().err
+    assert fake_run == []  # refused before fitting
