@@ -519,6 +519,13 @@ class AutoForecaster:
         return replace(prediction, note=reason)
 
 
+def _bayes(seed: int = 0) -> Forecaster:
+    """The Bayesian stock-flow model (imported on use: PyMC is slow to import)."""
+    from forecast.model.predict import BayesForecaster
+
+    return BayesForecaster(seed=seed)
+
+
 #: Model name -> factory (called with ``seed=``); the Bayesian model registers as ``bayes``.
 MODELS: dict[str, Callable[..., Forecaster]] = {
     "naive": NaiveForecaster,
@@ -526,6 +533,7 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
     "sarimax": SarimaxForecaster,
     "ucm": UcmForecaster,
     "auto": AutoForecaster,
+    "bayes": _bayes,
 }
 
 

@@ -74,13 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("aborted")
         return 130
-    except Exception as err:  # click usage errors
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            return EXIT_BAD_INPUT
-        raise
+    except typer.TyperException as err:  # usage errors: missing argument, bad option value
+        if not hasattr(err, "show"):
+            raise
+        err.show()
+        return EXIT_BAD_INPUT
     return code if isinstance(code, int) else 0
 
 
@@ -88,3 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 from forecast.cli import data_cmd  # noqa: E402, F401
 from forecast.cli import scenario_cmd  # noqa: E402, F401
 from forecast.cli import run_cmd  # noqa: E402, F401
+from forecast.cli import models_cmd  # noqa: E402, F401
+from forecast.cli import sweep_cmd  # noqa: E402, F401
+from forecast.cli import report_cmd  # noqa: E402, F401
+from forecast.cli import fit_cmd  # noqa: E402, F401

@@ -1,0 +1,146 @@
+"""The fit cache: one NetCDF file per (data, model configuration, sampler settings, code).
+
+Files live in :func:`cache_dir` (``$COMPUTE_GAP_CACHE``, else ``$XDG_CACHE_HOME/compute-gap``,
+else ``~/.cache/compute-gap``), under ``fits/``. The whole InferenceData goes into one
+NetCDF-3 file (SciPy's writer, so no HDF5 library is needed): each group's variables and
+dimensions are prefixed with the group name, and the key is stored inside the file. Writes
+go to a temporary file that is renamed into place. A file that cannot be read, lacks a group
+or carries another key is ignored with a warning and rebuilt. No pickle is used.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import arviz as az
+import xarray as xr
+
+from forecast._version import __version__
+from forecast.io import write_atomic
+
+#: Environment variable overriding the cache directory.
+CACHE_ENV = "COMPUTE_GAP_CACHE"
+#: Groups a cached fit must have.
+REQUIRED_GROUPS = ("posterior", "sample_stats")
+_SEP = "__"
+_KEY_ATTR = "compute_gap_cache_key"
+_MODEL_SOURCES = ("config.py", "observations.py", "stockflow.py")
+
+
+class CacheWarning(UserWarning):
+    """A cache file was unusable (corrupt, truncated or stale) and will be rebuilt."""
+
+
+def cache_dir(override: str | os.PathLike | None = None) -> Path:
+    """The cache directory: ``override``, ``$COMPUTE_GAP_CACHE`` or the user cache dir."""
+    if override is not None:
+        return Path(override)
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "compute-gap"
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of the model's source files as first read by this process (the code running),
+    so a code change never reuses an old fit."""
+    digest = hashlib.sha256(__version__.encode())
+    for name in _MODEL_SOURCES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(data_fingerprint: str, config_key: str, settings: dict) -> str:
+    """Hash of everything a fit depends on: data, model configuration, sampler, code."""
+    payload = {
+        "data": data_fingerprint,
+        "config": config_key,
+        "settings": settings,
+        "version": __version__,
+        "code": code_digest(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def cache_path(key: str, directory: Path) -> Path:
+    """Where the fit with ``key`` is stored."""
+    return directory / "fits" / f"fit-{key[:24]}.nc"
+
+
+def _flatten(idata: az.InferenceData, key: str) -> xr.Dataset:
+    """One Dataset holding every group, names prefixed ``group__``."""
+    parts = []
+    for group in idata.groups():
+        data = idata[group]
+        names = {n: f"{group}{_SEP}{n}" for n in [*data.variables, *data.dims]}
+        attrs = {f"{group}{_SEP}{k}": _attr(v) for k, v in data.attrs.items()}
+        parts.append(data.rename(names).assign_attrs(attrs))
+    merged = xr.merge(parts, combine_attrs="drop_conflicts", compat="override")
+    return merged.assign_attrs({_KEY_ATTR: key, "groups": ",".join(idata.groups())})
+
+
+def _attr(value: object) -> object:
+    """NetCDF-3 attributes: numbers and text only."""
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+def _unflatten(data: xr.Dataset) -> az.InferenceData:
+    groups = {}
+    for group in str(data.attrs["groups"]).split(","):
+        prefix = f"{group}{_SEP}"
+        names = [n for n in data.variables if str(n).startswith(prefix)]
+        part = data[names].rename({n: str(n)[len(prefix) :] for n in names})
+        part = part.rename(
+            {d: str(d)[len(prefix) :] for d in part.dims if str(d).startswith(prefix)}
+        )
+        attrs = {k[len(prefix) :]: v for k, v in data.attrs.items() if k.startswith(prefix)}
+        groups[group] = part.assign_attrs(attrs)
+    return az.InferenceData(**groups)
+
+
+def save(idata: az.InferenceData, key: str, path: Path) -> Path:
+    """Write ``idata`` to ``path`` atomically (temporary file, then rename)."""
+    flat = _flatten(idata, key)
+    return write_atomic(path, lambda tmp: flat.to_netcdf(tmp, engine="scipy"))
+
+
+def load(key: str, path: Path) -> az.InferenceData | None:
+    """The cached fit at ``path`` if it is readable, complete and has ``key``; else None.
+
+    An unusable file (corrupt, truncated, from other inputs) is reported with a
+    :class:`CacheWarning` and left to be overwritten.
+    """
+    if not path.is_file():
+        return None
+    try:
+        with xr.open_dataset(path, engine="scipy") as handle:
+            data = handle.load()
+        stored = data.attrs.get(_KEY_ATTR)
+        idata = _unflatten(data) if stored == key else None
+    except Exception as err:  # any unreadable file: a cache must never crash a fit
+        warnings.warn(
+            f"ignoring unreadable cache file {path} ({err}); refitting", CacheWarning, stacklevel=2
+        )
+        return None
+    if idata is None:
+        warnings.warn(
+            f"ignoring stale cache file {path} (other inputs); refitting",
+            CacheWarning,
+            stacklevel=2,
+        )
+        return None
+    missing = [g for g in REQUIRED_GROUPS if g not in idata.groups()]
+    if missing:
+        warnings.warn(
+            f"ignoring incomplete cache file {path} (no {missing}); refitting",
+            CacheWarning,
+            stacklevel=2,
+        )
+        return None
+    return idata

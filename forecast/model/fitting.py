@@ -1,0 +1,421 @@
+"""HOW the model is fit: samplers, the diagnostic gate, the cache and the :class:`Fit` object."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.data import Dataset
+from forecast.errors import ModelError
+from forecast.model import cache
+from forecast.model.config import ModelConfig, model_config
+from forecast.model.observations import Design, build_design
+
+#: Samplers that can run the model; ``fit(sampler=...)`` takes one of these names.
+SAMPLERS = ("pymc", "nutpie", "numpyro")
+#: The sampler used unless asked otherwise (fastest that passes the gate across seeds:
+#: see benchmarks/bench_fit.py and the README).
+DEFAULT_SAMPLER = "numpyro"
+#: The diagnostic gate a fit must pass.
+MAX_R_HAT = 1.01
+MIN_ESS_BULK = 400
+MAX_DIVERGENCES = 0
+#: Quantiles of the tidy posterior tables.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: (country, channel, stock variable, flow variable) of the tidy stock/flow table.
+CHANNELS = (
+    ("US", "total", "us_h100e", "us_add"),
+    ("CN", "licensed", "cn_licensed_h100e", "cn_add_licensed"),
+    ("CN", "leakage", "cn_leakage_h100e", "cn_add_leakage"),
+    ("CN", "domestic", "cn_domestic_h100e", "cn_add_domestic"),
+)
+
+
+class FitWarning(UserWarning):
+    """A fit missed the diagnostic gate (divergences, R-hat or ESS)."""
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Sampler settings (part of the cache key)."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 0
+    sampler: str = DEFAULT_SAMPLER
+    target_accept: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ModelError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
+        for name in ("draws", "tune", "chains"):
+            if int(getattr(self, name)) < 1:
+                raise ModelError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class ProjectionInputs:
+    """Posterior draws of everything the scenario engine needs (numpy arrays).
+
+    ``years`` are the fitted years; per-year arrays have shape (draw, year), scalars (draw,).
+    The stock-flow identities hold exactly (to rounding) in these arrays::
+
+        us_add          = us_capex_usd_bn * 1e9 * us_accel_share / price_usd_per_h100e
+        cn_add_licensed = cn_demand_usd_bn * 1e9 * licensed_share * allowed_perf / price
+        cn_add_leakage  = leakage * cn_demand_usd_bn * 1e9 * (1 - licensed_share) / price
+        cn_add_domestic = minimum(domestic_output_h100e_potential * domestic_yield,
+                                  hbm_cap_h100e)                        (a hard minimum)
+        stock(t)        = (1 - retirement) * stock(t-1) + add(t)
+
+    ``us_capex_growth`` is the capex trend's slope in the last year; ``domestic_growth`` the
+    drift plus the export-control shifts in force at the end of the history.
+    """
+
+    years: np.ndarray
+    us_h100e: np.ndarray
+    cn_licensed_h100e: np.ndarray
+    cn_leakage_h100e: np.ndarray
+    cn_domestic_h100e: np.ndarray
+    us_add: np.ndarray
+    cn_add_licensed: np.ndarray
+    cn_add_leakage: np.ndarray
+    cn_add_domestic: np.ndarray
+    us_capex_usd_bn: np.ndarray
+    us_accel_share: np.ndarray
+    price_usd_per_h100e: np.ndarray
+    cn_demand_usd_bn: np.ndarray
+    licensed_share: np.ndarray
+    allowed_perf: np.ndarray
+    leakage: np.ndarray
+    domestic_output_h100e_potential: np.ndarray
+    domestic_yield: np.ndarray
+    hbm_cap_h100e: np.ndarray
+    retirement: np.ndarray
+    us_capex_growth: np.ndarray
+    us_capex_growth_sd: np.ndarray
+    price_decline: np.ndarray
+    cn_demand_growth: np.ndarray
+    domestic_growth: np.ndarray
+    domestic_growth_sd: np.ndarray
+    utilization: np.ndarray
+
+
+#: Per-year fields of :class:`ProjectionInputs`, read from the stored posterior quantities.
+YEARLY_FIELDS = (
+    "us_h100e", "cn_licensed_h100e", "cn_leakage_h100e", "cn_domestic_h100e",
+    "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
+    "us_capex_usd_bn", "us_accel_share", "price_usd_per_h100e", "cn_demand_usd_bn",
+    "licensed_share", "allowed_perf", "leakage", "domestic_output_h100e_potential",
+    "domestic_yield", "hbm_cap_h100e",
+)  # fmt: skip
+_SCALAR_SOURCES = {
+    "retirement": "retirement",
+    "us_capex_growth_sd": "us_capex_level_sd",
+    "price_decline": "price_decline",
+    "cn_demand_growth": "cn_demand_growth",
+    "domestic_growth_sd": "domestic_growth_sd",
+    "utilization": "utilization",
+}
+
+
+def _quantile_frame(draws: np.ndarray, index: dict) -> pd.DataFrame:
+    """``index`` columns plus mean and quantiles over axis 0 of ``draws``."""
+    qs = np.quantile(draws, QUANTILES, axis=0)
+    return pd.DataFrame(
+        {
+            **index,
+            "mean": draws.mean(axis=0),
+            **{f"q{round(q * 100):02d}": qs[i] for i, q in enumerate(QUANTILES)},
+        }
+    )
+
+
+@dataclass
+class Fit:
+    """A fitted model.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        Posterior (free variables and the stored quantities) and sample stats.
+    design : Design
+        The measurement design the model was built from.
+    config : ModelConfig
+    settings : dict
+        Sampler settings (:class:`FitSettings` as a dict).
+    cache_path : pathlib.Path or None
+        Where the posterior is cached.
+    from_cache : bool
+        True when the posterior was loaded rather than sampled.
+    seconds : float
+        Wall time of this call (sampling incl. compilation, or loading).
+    """
+
+    idata: object
+    design: Design
+    config: ModelConfig
+    settings: dict
+    cache_path: Path | None = None
+    from_cache: bool = False
+    seconds: float = 0.0
+    _diagnostics: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def free_variables(self) -> list[str]:
+        """Names of the sampled (free) variables."""
+        return [
+            str(v) for v in self.idata.posterior.attrs.get("free_variables", "").split(",") if v
+        ]
+
+    @property
+    def divergences(self) -> int:
+        """Number of divergent transitions after tuning."""
+        return int(self.idata.sample_stats["diverging"].sum())
+
+    def diagnostics(self) -> pd.DataFrame:
+        """Convergence diagnostics per free parameter element.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``parameter, r_hat, ess_bulk, ess_tail``; ``attrs["divergences"]`` holds
+            the number of divergent transitions.
+        """
+        if self._diagnostics is None:
+            import arviz as az
+
+            table = az.summary(self.idata, var_names=self.free_variables, kind="diagnostics")
+            table = table.rename_axis("parameter").reset_index()
+            self._diagnostics = table[["parameter", "r_hat", "ess_bulk", "ess_tail"]]
+        table = self._diagnostics.copy()
+        table.attrs["divergences"] = self.divergences
+        return table
+
+    def failures(self) -> list[str]:
+        """What misses the gate: divergences and the parameters with bad R-hat or ESS."""
+        table = self.diagnostics()
+        bad = table[(table["r_hat"] > MAX_R_HAT) | (table["ess_bulk"] < MIN_ESS_BULK)]
+        found = [
+            f"{r.parameter} (r_hat {r.r_hat:.3f}, ess_bulk {r.ess_bulk:.0f})"
+            for r in bad.itertuples()
+        ]
+        if self.divergences > MAX_DIVERGENCES:
+            found.insert(0, f"{self.divergences} divergent transitions")
+        return found
+
+    @property
+    def passed(self) -> bool:
+        """True when the fit passes the diagnostic gate."""
+        return not self.failures()
+
+    def summary(self) -> pd.DataFrame:
+        """ArviZ summary (mean, sd, HDI, diagnostics) of the free scalar parameters."""
+        import arviz as az
+
+        scalars = [v for v in self.free_variables if self.idata.posterior[v].ndim == 2]
+        return az.summary(self.idata, var_names=scalars)
+
+    def posterior_draws(self, name: str) -> np.ndarray:
+        """Posterior draws of ``name`` with chains stacked: (draw, ...)."""
+        values = self.idata.posterior[name].values
+        return values.reshape(-1, *values.shape[2:])
+
+    def stocks_flows(self) -> pd.DataFrame:
+        """Posterior of the latent stocks and flows by country, channel and year.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``country, channel, measure ("stock"/"flow"), year, mean, q05, q25, q50, q75,
+            q95`` in H100e (China's ``total`` is the sum of its three channels).
+        """
+        rows = [(c, ch, m, self.posterior_draws(name)) for c, ch, *names in CHANNELS
+                for m, name in zip(("stock", "flow"), names)]  # fmt: skip
+        for measure in ("stock", "flow"):
+            china = sum(d for c, _, m, d in rows if c == "CN" and m == measure)
+            rows.append(("CN", "total", measure, china))
+        frames = [
+            _quantile_frame(draws, {"country": c, "channel": ch, "measure": m,
+                                    "year": self.design.years})
+            for c, ch, m, draws in rows
+        ]  # fmt: skip
+        return pd.concat(frames, ignore_index=True)
+
+    def observation_check(self) -> pd.DataFrame:
+        """Each observation next to the posterior of what the model says it should be.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The design's observations (natural scale) with the posterior mean and 5-95 %
+            quantiles of the measured quantity (without observation noise).
+        """
+        predicted = self.posterior_draws("obs_mean")
+        predicted = np.where(self.design.obs.log, np.exp(predicted), predicted)
+        frame = self.design.obs.frame()
+        qs = np.quantile(predicted, [0.05, 0.5, 0.95], axis=0)
+        return frame.assign(model_q05=qs[0], model_q50=qs[1], model_q95=qs[2])
+
+    def projection_inputs(self, n_draws: int | None = None, seed: int = 0) -> ProjectionInputs:
+        """Posterior draws for the scenario engine (see :class:`ProjectionInputs`).
+
+        Parameters
+        ----------
+        n_draws : int, optional
+            Number of draws (default: all); chosen at random with ``seed``, without
+            replacement when possible.
+        seed : int
+        """
+        total = self.posterior_draws("us_h100e").shape[0]
+        pick = np.arange(total)
+        if n_draws is not None:
+            rng = np.random.default_rng(seed)
+            pick = rng.choice(total, size=int(n_draws), replace=int(n_draws) > total)
+        values = {name: self.posterior_draws(name)[pick] for name in YEARLY_FIELDS}
+        values.update({k: self.posterior_draws(v)[pick] for k, v in _SCALAR_SOURCES.items()})
+        values["us_capex_growth"] = self.posterior_draws("us_capex_slope")[pick, -1]
+        base_growth = self.posterior_draws("domestic_growth")[pick]
+        values["domestic_growth"] = base_growth + self._growth_shift(pick)
+        return ProjectionInputs(years=self.design.years.copy(), **values)
+
+    def _growth_shift(self, pick: np.ndarray) -> np.ndarray:
+        """Domestic-growth shifts of the interventions in force in the last year."""
+        rows = [i for i, (_, c) in enumerate(self.design.interventions) if c == "domestic_growth"]
+        if not rows:
+            return np.zeros(len(pick))
+        effects = self.posterior_draws("effects")[pick][:, rows]
+        return effects @ self.design.ramps[rows, -1]
+
+
+def _configure_jax(directory: Path) -> None:
+    """Single-threaded XLA (faster and steadier on few cores) and a persistent compile cache."""
+    if "jax" not in sys.modules:
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_cpu_multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = (
+                f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+            ).strip()
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(directory / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
+def sample_model(model, settings: FitSettings, directory: Path | None = None):
+    """Run the chosen NUTS sampler on ``model``.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    settings : FitSettings
+    directory : pathlib.Path, optional
+        Cache directory (JAX's compilation cache goes under ``jax/``); default
+        :func:`forecast.model.cache.cache_dir`.
+
+    Returns
+    -------
+    arviz.InferenceData
+        With posterior and sample_stats.
+    """
+    import pymc as pm
+
+    seed = int(np.random.SeedSequence(settings.seed).generate_state(1)[0])
+    kwargs = {}
+    if settings.sampler == "numpyro":
+        _configure_jax(directory or cache.cache_dir())
+        kwargs["nuts_sampler_kwargs"] = {"chain_method": "parallel"}
+    with model, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*BLAS.*")
+        return pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=min(settings.chains, os.cpu_count() or 1),
+            target_accept=settings.target_accept,
+            random_seed=seed,
+            nuts_sampler=settings.sampler,
+            progressbar=False,
+            compute_convergence_checks=False,
+            **kwargs,
+        )
+
+
+def _slim(idata, model) -> object:
+    """Keep only what the Fit needs (posterior, sample_stats), tagged with the free variables."""
+    import arviz as az
+
+    slim = az.InferenceData(posterior=idata.posterior, sample_stats=idata.sample_stats)
+    slim.posterior.attrs["free_variables"] = ",".join(v.name for v in model.free_RVs)
+    return slim
+
+
+def fit(
+    dataset: Dataset,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 0,
+    sampler: str = DEFAULT_SAMPLER,
+    refit: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    config: ModelConfig | dict | None = None,
+    target_accept: float = 0.9,
+) -> Fit:
+    """Fit the Bayesian stock-flow model to ``dataset`` (or load the cached fit).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    draws, tune, chains : int
+        NUTS draws kept and tuning steps per chain, and the number of chains.
+    seed : int
+        The one seed; the sampler's seed is derived from it.
+    sampler : {"numpyro", "nutpie", "pymc"}
+    refit : bool
+        Sample even if a cached fit exists (and overwrite it).
+    cache_dir : path, optional
+        Default: ``$COMPUTE_GAP_CACHE`` or the user cache directory.
+    config : ModelConfig or dict, optional
+        A configuration, or overrides merged into the default (:func:`model_config`).
+    target_accept : float
+        NUTS target acceptance rate.
+
+    Returns
+    -------
+    Fit
+        Warns with :class:`FitWarning` (naming the offending parameters) if the fit misses
+        the gate: any divergence, R-hat > 1.01 or bulk ESS < 400.
+    """
+    from forecast.model.stockflow import build_model
+
+    config = config if isinstance(config, ModelConfig) else model_config(config)
+    settings = FitSettings(draws, tune, chains, seed, sampler, target_accept)
+    design = build_design(dataset, config)
+    directory = cache.cache_dir(cache_dir)
+    key = cache.cache_key(dataset.fingerprint, config.key(), asdict(settings))
+    path = cache.cache_path(key, directory)
+    start = time.perf_counter()
+    idata = None if refit else cache.load(key, path)
+    loaded = idata is not None
+    if not loaded:
+        model = build_model(design, config)
+        idata = _slim(sample_model(model, settings, directory), model)
+        cache.save(idata, key, path)
+    result = Fit(idata, design, config, asdict(settings), path, loaded, time.perf_counter() - start)
+    if not result.passed:
+        warnings.warn(
+            "fit misses the diagnostic gate (0 divergences, r_hat <= 1.01, ess_bulk >= 400): "
+            + "; ".join(result.failures()[:10]),
+            FitWarning,
+            stacklevel=2,
+        )
+    return result
