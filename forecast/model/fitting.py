@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data import Dataset
+from forecast.engine import HISTORY_FIELDS
 from forecast.errors import ModelError
 from forecast.model import cache
 from forecast.model.config import ModelConfig, model_config
@@ -108,14 +109,8 @@ class ProjectionInputs:
     utilization: np.ndarray
 
 
-#: Per-year fields of :class:`ProjectionInputs`, read from the stored posterior quantities.
-YEARLY_FIELDS = (
-    "us_h100e", "cn_licensed_h100e", "cn_leakage_h100e", "cn_domestic_h100e",
-    "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
-    "us_capex_usd_bn", "us_accel_share", "price_usd_per_h100e", "cn_demand_usd_bn",
-    "licensed_share", "allowed_perf", "leakage", "domestic_output_h100e_potential",
-    "domestic_yield", "hbm_cap_h100e",
-)  # fmt: skip
+#: Per-year fields of :class:`ProjectionInputs`: exactly what the scenario engine reads.
+YEARLY_FIELDS = HISTORY_FIELDS
 _SCALAR_SOURCES = {
     "retirement": "retirement",
     "us_capex_growth_sd": "us_capex_level_sd",
