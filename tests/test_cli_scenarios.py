@@ -18,7 +18,7 @@ def test_show_prints_resolved_levers(capsys) -> None:
     assert main(["scenarios", "--show", "loosen_blackwell"]) == 0
     out = capsys.readouterr().out
     assert "loosen_blackwell < loosen_h200 < status_quo" in out
-    assert "allowed_perf" in out and "0.7" in out
+    assert "allowed_perf" in out and "licensed_share" in out and "0.9" in out
 
 
 def test_bad_scenario_file_exits_2(tmp_path: Path, capsys) -> None:
