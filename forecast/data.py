@@ -29,13 +29,16 @@ COLUMNS: dict[str, list[str]] = {
     "events": ["date", "event_id", "title", "kind", "country", "description", "source_id"],
     "chips": [
         "chip", "vendor", "year", "bf16_dense_tflops", "int8_tops", "memory_gb",
-        "bandwidth_tbs", "tpp", "source_id",
+        "bandwidth_tbs", "tpp", "source_id", "h100e", "tdp_w", "tdp_source_id",
     ],
 }  # fmt: skip
 NUMERIC: dict[str, list[str]] = {
     "observations": ["value", "low", "high"],
-    "chips": ["year", "bf16_dense_tflops", "int8_tops", "memory_gb", "bandwidth_tbs", "tpp"],
-}
+    "chips": [
+        "year", "bf16_dense_tflops", "int8_tops", "memory_gb", "bandwidth_tbs", "tpp", "h100e",
+        "tdp_w",
+    ],
+}  # fmt: skip
 EXTRA_OBSERVATIONS = "extra_observations.csv"
 
 SERIES_KINDS = (
@@ -154,6 +157,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 for name in NUMERIC["chips"][1:]
             },
             "source_id": _text(),
+            "tdp_source_id": _text(nullable=True),  # checked against sources.csv
         }
     ),
 }
@@ -361,6 +365,13 @@ def _cross_checks(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         for name in ("observations", "events", "chips"):
             if name in ok:
                 problems += _unknown_ids(frames[name], "source_id", sources, "source id")
+        if "chips" in ok:
+            problems += _unknown_ids(frames["chips"], "tdp_source_id", sources, "source id")
+    if "chips" in ok:
+        chips = frames["chips"]
+        unsourced = chips[chips["tdp_w"].notna() & (chips["tdp_source_id"] == "")]
+        for f, line in zip(unsourced["_file"], unsourced["_line"]):
+            problems.append(Problem(f, line, "tdp_w is given but tdp_source_id is empty"))
     if {"series", "observations"} <= ok:
         obs, series = frames["observations"], set(frames["series"]["series_id"])
         problems += _unknown_ids(obs, "series_id", series, "series id")

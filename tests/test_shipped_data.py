@@ -102,3 +102,108 @@ def test_until_cutoff_drops_future(dataset) -> None:
     assert early.observations["year"].max() == 2021
     assert len(early.observations) < len(dataset.observations)
     assert (pd.to_datetime(early.events["date"]).dt.year <= 2021).all()
+
+
+# --- Physical limits: money, power, chip supply, China's fabs ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("series_id", "period", "column", "expected"),
+    [
+        ("msft_ocf_usd_bn", "2025", "value", 136.162),
+        ("googl_ocf_usd_bn", "2025", "value", 164.7),
+        ("amzn_ocf_usd_bn", "2025", "value", 139.5),
+        ("meta_ocf_usd_bn", "2023", "value", 71.113),
+        ("orcl_ocf_usd_bn", "2025", "value", 20.821),
+        ("us_hyperscaler_bond_issuance_usd_bn", "2025", "value", 121),
+        ("us_ai_power_gw", "2025", "value", 5),
+        ("us_ai_power_gw", "2030", "low", 50),
+        ("ai_accel_power_gw_semianalysis", "2025-Q1", "low", 10),
+        ("us_dc_power_capacity_gw", "2028", "low", 74),
+        ("us_dc_power_capacity_gw", "2028", "high", 132),
+        ("us_dc_power_demand_gw_ferc", "2030", "value", 35),
+        ("tsmc_cowos_capacity_wpm", "2025", "value", 70_000),
+        ("tsmc_cowos_capacity_wpm", "2026", "high", 130_000),
+        ("tsmc_cowos_capacity_wpm_trendforce", "2026", "low", 120_000),
+        ("nvda_blackwell_gpus_shipped_units", "2025", "value", 6_000_000),
+        ("smic_advanced_capacity_wpm", "2025", "value", 45_000),
+        ("cn_advanced_capacity_wpm_nikkei", "2026-Q1", "high", 20_000),
+        ("cxmt_hbm3_wafer_allocation_wpm", "2026", "value", 60_000),
+        ("cny_per_usd", "2016", "value", 6.6423),
+        ("cny_per_usd", "2023", "value", 7.0809),
+    ],
+)
+def test_limits_facts_are_present(dataset, series_id, period, column, expected):
+    rows = dataset.observations.query("series_id == @series_id and period == @period")
+    assert len(rows) == 1, f"{series_id} {period} missing"
+    assert rows.iloc[0][column] == pytest.approx(expected, rel=1e-6)
+
+
+def test_operating_cash_flow_uses_the_capex_fiscal_years(dataset) -> None:
+    for company in ("msft", "googl", "amzn", "meta", "orcl"):
+        ocf = f"{company}_ocf_usd_bn"
+        assert set(dataset.history(ocf)["period"]) == {"2023", "2024", "2025"}, ocf
+        info, capex = dataset.series_info(ocf), dataset.series_info(f"{company}_capex_usd_bn")
+        assert (info["unit"], info["frequency"]) == ("usd_bn", "annual")
+        for words in ("30 June", "31 May", "calendar fiscal year"):
+            assert (words in info["description"]) == (words in capex["description"]), ocf
+    assert set(dataset.history("cny_per_usd")["year"]) == set(range(2015, 2024))
+
+
+def _chip(dataset, name: str) -> pd.Series:
+    rows = dataset.chips[dataset.chips["chip"] == name]
+    assert len(rows) == 1, name
+    return rows.iloc[0]
+
+
+def test_chip_h100e_and_tdp(dataset) -> None:
+    assert _chip(dataset, "NVIDIA H100 SXM5 80GB")["h100e"] == 1
+    assert _chip(dataset, "NVIDIA H100 SXM5 80GB")["tdp_w"] == 700
+    assert _chip(dataset, "NVIDIA H200 SXM")["tdp_w"] == 700
+    assert _chip(dataset, "NVIDIA B200")["h100e"] == pytest.approx(2.27, abs=0.01)
+    assert _chip(dataset, "NVIDIA B200")["tdp_w"] == 1000
+    assert _chip(dataset, "NVIDIA GB200")["tdp_w"] == 1200
+    assert _chip(dataset, "AMD Instinct MI300X")["tdp_w"] == 750
+    assert _chip(dataset, "NVIDIA HGX H20")["h100e"] == pytest.approx(0.15, abs=0.005)
+    assert _chip(dataset, "Huawei Ascend 910B")["h100e"] == pytest.approx(376 / 989.4, abs=1e-4)
+    # Rule 1 of data/README.md: h100e = dense BF16 / 989.4 wherever BF16 is known.
+    known = dataset.chips.dropna(subset=["bf16_dense_tflops"])
+    assert (known["h100e"] - (known["bf16_dense_tflops"] / 989.4).round(4)).abs().max() < 1e-9
+    assert dataset.chips["h100e"].notna().all()
+
+
+def test_ascend_910c_has_one_documented_h100e(dataset) -> None:
+    """One 910C value in the project: the chip row's 800 TFLOP/s / 989.4, as the README says."""
+    value = _chip(dataset, "Huawei Ascend 910C")["h100e"]
+    assert value == 0.8086
+    assert value == round(_chip(dataset, "Huawei Ascend 910C")["bf16_dense_tflops"] / 989.4, 4)
+    readme = (shipped_dir("data") / "README.md").read_text(encoding="utf-8")
+    assert "**The Ascend 910C has one H100e value in the project: 0.8086" in readme
+
+
+def test_every_tdp_cites_a_source(dataset) -> None:
+    with_tdp = dataset.chips[dataset.chips["tdp_w"].notna()]
+    assert len(with_tdp) >= 20
+    assert with_tdp["tdp_source_id"].isin(dataset.sources["source_id"]).all()
+    assert (dataset.chips["tdp_w"].dropna() > 0).all()
+
+
+def _chips_problems(data_dir, **cells) -> list[str]:
+    from forecast import DataError
+    from tests.conftest import CHIP, write_csv
+
+    write_csv(data_dir / "chips.csv", "chips", [{**CHIP, **cells}])
+    with pytest.raises(DataError) as caught:
+        load_dataset(data_dir)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_chip_tdp_without_source_is_rejected(small_data_dir) -> None:
+    assert _chips_problems(small_data_dir, tdp_w="700") == [
+        "chips.csv:2: tdp_w is given but tdp_source_id is empty"
+    ]
+    problems = _chips_problems(small_data_dir, tdp_w="700", tdp_source_id="nowhere")
+    assert problems == ["chips.csv:2: unknown source id 'nowhere' (not in sources.csv)"]
+    assert any("h100e" in p for p in _chips_problems(small_data_dir, h100e="-1"))
+    assert any("tdp_w" in p for p in _chips_problems(small_data_dir, tdp_w="0",
+                                                     tdp_source_id="test_source"))  # fmt: skip
