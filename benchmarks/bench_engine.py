@@ -1,6 +1,7 @@
 """Engine throughput: scenario variants x draws x years, as a ratio to a numpy-copy floor.
 
-The floor is a plain copy of a float64 array the size of the engine's output (all metrics),
+The floor is a plain copy of a float64 array the size of the engine's output (all outputs:
+gap metrics, flows, capex, power and the binding limits, with the limits applied),
 timed after a warm-up, since first large allocations are several times slower here.
 """
 
@@ -11,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
+from forecast._kernels import OUTPUTS
 from forecast.engine import baseline, project_chunk
-from forecast.metrics import METRICS
 from forecast.scenarios import scenario_from_dict
 from tests.synthetic import synthetic_inputs
 
@@ -64,11 +65,10 @@ def test_engine_throughput(benchmark, setup) -> None:
     chunk = 8
     rounds = 1 if benchmark.disabled else 3
     cells = benchmark.pedantic(_engine, args=(scenarios, base, chunk), rounds=rounds, iterations=1)
-    assert cells == len(scenarios) * base.drivers["us_h100e"].shape[0] * len(base.years)
+    assert cells == len(scenarios) * base.n_draws * len(base.years)
     if benchmark.disabled:
         return
-    floor_array = np.ones((len(scenarios), base.drivers["us_h100e"].shape[0], len(base.years),
-                           len(METRICS)))  # fmt: skip
+    floor_array = np.ones((len(scenarios), base.n_draws, len(base.years), len(OUTPUTS)))
     floor_array.copy()  # warm-up
     floor = min(_timed(floor_array.copy) for _ in range(3))
     engine = benchmark.stats.stats.min

@@ -1,44 +1,26 @@
-"""The scenario engine: project the stock-flow model over draws x scenarios x years.
+"""The scenario engine: project the stock-flow core over draws x scenarios x years.
 
-The posterior supplies, per draw, the history of every driver of DESIGN.md's stock-flow core
-and the dynamics to carry it forward. A scenario overrides drivers with its levers from its
-start year; flows follow from the identities
-
-    us_add          = us_capex * a_US / p
-    cn_add_licensed = demand_CN * licensed_share * allowed_perf / p
-    cn_add_leakage  = leakage * demand_CN * (1 - licensed_share) / p
-    cn_add_domestic = min(output * yield, hbm_cap)
-    K(t)            = (1 - d) K(t-1) + A(t)
-
-and the gap metrics from the stocks. Everything is numpy over (scenario, draw, year); the only
-Python loop is over years (and over chunks of scenarios, which also lets a sweep hand chunks to
-Dask workers).
+The posterior supplies, per draw, the history of every driver and the dynamics that carry
+it forward; :func:`forecast.core.extend` builds the model's own future from them (the same
+call the model's posterior predictive makes). A scenario overrides drivers with its levers
+from its start year; the flows, limits, stocks and gap metrics then follow in one compiled
+pass per (scenario, draw) (:func:`forecast._kernels.project_rows`, which mirrors
+:func:`forecast.core.roll_forward` and is tested equal to it).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import numpy as np
 
-from forecast._kernels import stocks_and_gap
+from forecast import core
+from forecast._kernels import OUTPUTS, project_rows
 from forecast.errors import Problem, ScenarioError
 from forecast.scenarios import LEVERS, Scenario
 
-#: Per-draw, per-year arrays the engine needs from the posterior (shape (draw, year)).
-HISTORY_FIELDS = (
-    "us_h100e", "cn_licensed_h100e", "cn_leakage_h100e", "cn_domestic_h100e",
-    "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
-    "us_capex_usd_bn", "us_accel_share", "price_usd_per_h100e", "cn_demand_usd_bn",
-    "licensed_share", "allowed_perf", "leakage", "domestic_output_h100e_potential",
-    "domestic_yield", "hbm_cap_h100e",
-)  # fmt: skip
-#: Per-draw scalars (shape (draw,)) that carry the drivers beyond the history.
-DYNAMICS_FIELDS = (
-    "retirement", "us_capex_growth", "us_capex_growth_sd", "price_decline",
-    "cn_demand_growth", "domestic_growth", "domestic_growth_sd",
-)  # fmt: skip
+#: The model's world over data years and projection (see :class:`forecast.core.World`).
+Baseline = core.World
 #: Level levers replace a driver from the start year; growth levers set its growth rate.
 LEVEL_LEVERS = {
     "licensed_share": "licensed_share",
@@ -46,24 +28,22 @@ LEVEL_LEVERS = {
     "leakage": "leakage",
     "domestic_yield": "domestic_yield",
     "hbm_cap": "hbm_cap_h100e",
+    "cn_hbm_output": "cn_hbm_output_stacks",
     "utilization": "utilization",
 }
 GROWTH_LEVERS = {
     "us_capex_growth": "us_capex_usd_bn",
     "cn_capex_growth": "cn_demand_usd_bn",
     "domestic_growth": "domestic_output_h100e_potential",
+    "us_power_gw_growth": "us_power_gw",
+    "packaging_supply_growth": "world_supply_h100e",
+    "cn_wafer_capacity_growth": "cn_wafer_capacity_wpm",
 }
+#: Growth levers on a limit: they act from the first projected year's limit on (the limits
+#: do not exist in the complete-data years).
+LIMIT_LEVERS = ("us_power_gw_growth", "packaging_supply_growth", "cn_wafer_capacity_growth")
 #: Scenarios per chunk: keeps the (chunk, draw, year) working arrays cache-sized.
 DEFAULT_CHUNK = 16
-
-
-def _check_inputs(inputs: object) -> tuple[np.ndarray, int]:
-    years = np.asarray(inputs.years)
-    missing = [f for f in (*HISTORY_FIELDS, *DYNAMICS_FIELDS) if not hasattr(inputs, f)]
-    if missing:
-        raise TypeError(f"projection inputs lack {', '.join(missing)}")
-    n_draws = np.asarray(inputs.us_h100e).shape[0]
-    return years, n_draws
 
 
 def stable_seed(*parts: object) -> int:
@@ -72,83 +52,37 @@ def stable_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """Drivers and stocks over the full year grid, as the posterior's own dynamics carry them.
-
-    Attributes
-    ----------
-    years : numpy.ndarray
-        History followed by projection years.
-    n_history : int
-        Number of historical years at the front of ``years``.
-    drivers : dict of str to numpy.ndarray
-        Every name of :data:`HISTORY_FIELDS`, shape (draw, year).
-    dynamics : dict of str to numpy.ndarray
-        Every name of :data:`DYNAMICS_FIELDS`, shape (draw,).
-    """
-
-    years: np.ndarray
-    n_history: int
-    drivers: dict[str, np.ndarray]
-    dynamics: dict[str, np.ndarray]
-
-
 def baseline(inputs: object, horizon: int, rng: np.random.Generator) -> Baseline:
-    """Extend every driver beyond the history with the posterior's dynamics.
-
-    Capex and domestic output follow log random walks with the per-draw growth and spread;
-    price falls at the per-draw rate; China's demand grows at its per-draw rate; shares,
-    yields and caps stay at their last value (the rules in force at the cut-off).
+    """The model's world from the data to ``horizon``: :func:`forecast.core.extend`.
 
     Parameters
     ----------
     inputs : ProjectionInputs-like
-        Has ``years`` and every field of :data:`HISTORY_FIELDS` and :data:`DYNAMICS_FIELDS`.
+        ``years``, ``n_full``, ``hist``, ``dynamics``, ``anchors`` and ``wafer_plan``.
     horizon : int
-        Last projected year (>= the last historical year).
+        Last projected year (>= the last data year).
     rng : numpy.random.Generator
-        Draws the random-walk innovations (shared by all scenarios: paired draws).
+        Draws the shocks (shared by all scenarios: paired draws).
     """
-    hist_years, n_draws = _check_inputs(inputs)
-    last = int(hist_years[-1])
-    steps = np.arange(1, max(horizon - last, 0) + 1)
-    years = np.concatenate([hist_years.astype(int), last + steps])
-    dyn = {f: np.asarray(getattr(inputs, f), dtype=float) for f in DYNAMICS_FIELDS}
-    eps = rng.standard_normal((2, n_draws, len(steps)))
-    paths = {
-        "us_capex_usd_bn": np.cumsum(
-            dyn["us_capex_growth"][:, None] + dyn["us_capex_growth_sd"][:, None] * eps[0], axis=1
-        ),
-        "domestic_output_h100e_potential": np.cumsum(
-            dyn["domestic_growth"][:, None] + dyn["domestic_growth_sd"][:, None] * eps[1], axis=1
-        ),
-        "price_usd_per_h100e": -dyn["price_decline"][:, None] * steps,
-        "cn_demand_usd_bn": dyn["cn_demand_growth"][:, None] * steps,
-    }
-    drivers = {}
-    for name in HISTORY_FIELDS:
-        hist = np.asarray(getattr(inputs, name), dtype=float)
-        log_step = paths.get(name, np.zeros((n_draws, len(steps))))
-        drivers[name] = np.concatenate([hist, hist[:, -1:] * np.exp(log_step)], axis=1)
-    drivers["utilization"] = np.ones((n_draws, len(years)))  # China relative to the US
-    return Baseline(years, len(hist_years), drivers, dyn)
+    missing = [f for f in core.HISTORY if f not in inputs.hist]
+    missing += [f for f in core.DYNAMICS if f not in inputs.dynamics]
+    if missing:
+        raise TypeError(f"projection inputs lack {', '.join(missing)}")
+    return core.extend(inputs, horizon, rng)
 
 
 def _lever_arrays(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[str, np.ndarray]:
     """Driver arrays (scenario, draw, year) after applying each scenario's levers.
 
-    A driver that no scenario of the chunk sets stays a broadcast view of the baseline.
+    A driver that no scenario of the chunk sets is passed once, shape (1, draw, year).
     """
     years = base.years
-    n_draws = base.drivers["us_h100e"].shape[0]
-    shape = (len(scenarios), n_draws, len(years))
-    out = {}
+    drivers = {**base.drivers, "utilization": np.ones((base.n_draws, len(years)))}
+    out = {name: drivers[name][None] for name in (*core.DRIVERS, "utilization")}
     for lever, driver in {**LEVEL_LEVERS, **GROWTH_LEVERS}.items():
-        base_path = base.drivers[driver]
         if not any(lever in s.levers for s in scenarios):
-            out[driver] = np.broadcast_to(base_path, shape)
             continue
+        base_path = drivers[driver]
         rows = []
         for scenario in scenarios:
             if lever not in scenario.levers:
@@ -156,50 +90,26 @@ def _lever_arrays(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
                 continue
             rng = np.random.default_rng(stable_seed(seed, scenario.name, lever))
             bounds = LEVERS[lever]
-            lever_path = scenario.levers[lever].evaluate(years, n_draws, rng)
+            lever_path = scenario.levers[lever].evaluate(years, base.n_draws, rng)
             lever_path = np.clip(lever_path, bounds.low, bounds.high)  # distribution tails
-            after = years >= scenario.start
+            first = int(np.searchsorted(years, scenario.start))
             if lever in LEVEL_LEVERS:
-                rows.append(np.where(after, lever_path, base_path))
-            else:
-                rows.append(_grow_from(base_path, 1.0 + lever_path, after))
+                rows.append(np.where(np.arange(len(years)) >= first, lever_path, base_path))
+                continue
+            if lever in LIMIT_LEVERS:
+                first = max(first, base.n_full + 1)
+            rows.append(_grow_from(base_path, 1.0 + lever_path, first))
         out[driver] = np.stack(rows)
-    for name in ("us_accel_share", "price_usd_per_h100e"):
-        out[name] = np.broadcast_to(base.drivers[name], shape)
     return out
 
 
-def _grow_from(base_path: np.ndarray, factor: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Base path before the start; from the start, the last base value times the factors."""
-    first = int(np.argmax(after)) if after.any() else len(after)
-    if first == len(after):
+def _grow_from(base_path: np.ndarray, factor: np.ndarray, first: int) -> np.ndarray:
+    """Base path before index ``first``; from it, the value before it times the factors."""
+    if first >= base_path.shape[1]:
         return base_path.copy()
     anchor = base_path[:, first - 1 : first]
     grown = anchor * np.cumprod(factor[:, first:], axis=1)
     return np.concatenate([base_path[:, :first], grown], axis=1)
-
-
-def _flows(drivers: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    price = drivers["price_usd_per_h100e"]
-    demand = drivers["cn_demand_usd_bn"] * 1e9 / price
-    licensed = drivers["licensed_share"]
-    return {
-        "us_add": drivers["us_capex_usd_bn"] * 1e9 * drivers["us_accel_share"] / price,
-        "cn_add_licensed": demand * licensed * drivers["allowed_perf"],
-        "cn_add_leakage": drivers["leakage"] * demand * (1.0 - licensed),
-        "cn_add_domestic": np.minimum(
-            drivers["domestic_output_h100e_potential"] * drivers["domestic_yield"],
-            drivers["hbm_cap_h100e"],
-        ),
-    }
-
-
-_FLOW_STOCKS = (
-    ("us_add", "us_h100e"),
-    ("cn_add_licensed", "cn_licensed_h100e"),
-    ("cn_add_leakage", "cn_leakage_h100e"),
-    ("cn_add_domestic", "cn_domestic_h100e"),
-)
 
 
 def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[str, np.ndarray]:
@@ -218,28 +128,27 @@ def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
     Returns
     -------
     dict of str to numpy.ndarray
-        Every metric of :data:`forecast.metrics.METRICS`, shape (scenario, draw, year).
+        Every output of :data:`forecast._kernels.OUTPUTS`, shape (scenario, draw, year).
     """
     drivers = _lever_arrays(scenarios, base, seed)
-    flows = _flows(drivers)
     starts = np.array([s.start for s in scenarios])
     frozen = (base.years[None, :] < starts[:, None]) & (
-        np.arange(len(base.years)) < base.n_history
-    )  # (scenario, year): history kept as the posterior has it
-    for name, flow in flows.items():
-        flows[name] = np.where(frozen[:, None, :], base.drivers[name][None], flow)
-    out = np.empty((5, *flows["us_add"].shape))
-    stocks_and_gap(
-        np.stack([flows[f] for f, _ in _FLOW_STOCKS]),
-        np.stack([base.drivers[k] for _, k in _FLOW_STOCKS]),
+        np.arange(len(base.years)) < base.n_full
+    )  # (scenario, year): complete-data years before the start, as the posterior has them
+    hist = np.stack([base.hist[k] for k in (*core.STOCKS, *core.FLOWS)])
+    out = np.empty((len(OUTPUTS), len(scenarios), base.n_draws, len(base.years)))
+    project_rows(
+        tuple(np.ascontiguousarray(drivers[name]) for name in core.DRIVERS),
+        tuple(np.ascontiguousarray(base.scalars[name]) for name in core.SCALARS),
+        hist,
         frozen,
-        1.0 - base.dynamics["retirement"],
+        base.limited,
+        base.hbm_index,
         np.ascontiguousarray(drivers["utilization"]),
         base.years.astype(float),
         out,
     )
-    gap = dict(zip(("us_h100e", "cn_h100e", "ratio_us_cn", "cn_share", "years_behind"), out))
-    return {**gap, **flows}
+    return dict(zip(OUTPUTS, out))
 
 
 def check_starts(scenarios: list[Scenario], base: Baseline, horizon: int) -> None:

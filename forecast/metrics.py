@@ -5,12 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from forecast._kernels import years_behind_rows
+from forecast.core import CN_FOREIGN_LIMITS, CN_LIMITS, US_LIMITS
 
-#: Gap metrics and flows reported by the scenario engine, in this order.
+#: Gap metrics, flows and the limits' state reported by the scenario engine, in this order.
 METRICS = (
     "us_h100e", "cn_h100e", "ratio_us_cn", "cn_share", "years_behind",
     "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
+    "us_capex_usd_bn", "us_power_gw",
 )  # fmt: skip
+#: Codes of the limit that binds each flow, per scenario, draw and year (what each code
+#: means); summaries report the share of draws per limit as ``binding_<flow>_<limit>``.
+BINDING = {
+    "binding_us": US_LIMITS,
+    "binding_cn": CN_LIMITS,
+    "binding_cn_foreign": CN_FOREIGN_LIMITS,
+}
+
+
+def binding_shares(codes: np.ndarray, limits: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Share of draws (axis -2) in which each limit binds, by limit name."""
+    return {limit: (codes == i).mean(axis=-2) for i, limit in enumerate(limits)}
 
 
 def years_behind(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> np.ndarray:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.engine import DEFAULT_CHUNK, baseline, check_starts, project_chunk
+from forecast.core import world_from
+from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
 from forecast.errors import ScenarioError
 from forecast.io import write_atomic
-from forecast.metrics import METRICS
+from forecast.metrics import BINDING, METRICS, binding_shares
 from forecast.scenarios import Scenario, list_scenarios, load_scenario
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -61,21 +62,29 @@ class Projection:
         return self.names.index(name)
 
     def summary(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
-        """Tidy summary: ``scenario, year, metric, mean, q05, q25, q50, q75, q95``."""
+        """Tidy summary: ``scenario, year, metric, mean, q05, q25, q50, q75, q95``.
+
+        Binding limits appear as ``binding_<flow>_<limit>`` rows whose ``mean`` is the share
+        of draws in which that limit binds (quantile columns empty: a share has none).
+        """
         frames = []
+        index = {
+            "scenario": np.repeat(self.names, len(self.years)),
+            "year": np.tile(self.years, len(self.names)),
+        }
         for metric in METRICS:
             values = self.values[metric]
             qs = np.quantile(values, quantiles, axis=1)  # (q, scenario, year)
-            frame = pd.DataFrame(
-                {
-                    "scenario": np.repeat(self.names, len(self.years)),
-                    "year": np.tile(self.years, len(self.names)),
-                    "metric": metric,
-                    "mean": values.mean(axis=1).ravel(),
-                    **{quantile_column(q): qs[i].ravel() for i, q in enumerate(quantiles)},
-                }
-            )
-            frames.append(frame)
+            frames.append(pd.DataFrame({
+                **index, "metric": metric, "mean": values.mean(axis=1).ravel(),
+                **{quantile_column(q): qs[i].ravel() for i, q in enumerate(quantiles)},
+            }))  # fmt: skip
+        for name, limits in BINDING.items():
+            for limit, share in binding_shares(self.values[name], limits).items():
+                frames.append(pd.DataFrame({
+                    **index, "metric": f"{name}_{limit}", "mean": share.ravel(),
+                    **{quantile_column(q): np.nan for q in quantiles},
+                }))  # fmt: skip
         out = pd.concat(frames, ignore_index=True)
         return out.sort_values(["scenario", "metric", "year"], ignore_index=True)
 
@@ -93,7 +102,7 @@ class Projection:
                     "value": self.values[metric].ravel(),
                 }
             )
-            for metric in METRICS
+            for metric in (*METRICS, *BINDING)
         ]
         return pd.concat(frames, ignore_index=True)
 
@@ -192,16 +201,13 @@ def project(
     Projection
     """
     resolved = _resolve(scenarios)
-    children = np.random.SeedSequence(seed).spawn(2)
-    if hasattr(fit, "projection_inputs"):
-        inputs = fit.projection_inputs(n_draws=draws, seed=int(children[0].generate_state(1)[0]))
-    else:
-        inputs = fit
-    base = baseline(inputs, horizon, np.random.default_rng(children[1]))
+    base = world_from(fit, horizon, draws, seed)
     check_starts(resolved, base, horizon)
     chunks = [
         project_chunk(resolved[i : i + chunk_size], base, seed)
         for i in range(0, len(resolved), chunk_size)
     ]
-    values = {m: np.concatenate([c[m] for c in chunks], axis=0) for m in METRICS}
-    return Projection(resolved, base.years, values, seed, horizon)
+    values = {m: np.concatenate([c[m] for c in chunks], axis=0) for m in chunks[0]}
+    limited = base.years[base.limited]
+    meta = {"first_limited_year": int(limited[0])} if limited.size else {}
+    return Projection(resolved, base.years, values, seed, horizon, meta)

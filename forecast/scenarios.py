@@ -53,6 +53,16 @@ LEVERS: dict[str, Lever] = {
               "growth of Chinese buyers' spending on foreign accelerators absent controls"),
         Lever("utilization", "ratio", 0.05, 1.5,
               "China's utilisation of installed compute relative to the US (1 = same)"),
+        Lever("us_power_gw_growth", "growth rate per year", -0.5, 1.0,
+              "growth of the GW available to US AI data centres (the power envelope), from "
+              "the first projected year"),
+        Lever("packaging_supply_growth", "growth rate per year", -0.5, 1.5,
+              "growth of the world's accelerator output in H100e (advanced packaging and HBM "
+              "capacity, with more H100e per wafer), from the first projected year"),
+        Lever("cn_wafer_capacity_growth", "growth rate per year", -0.5, 1.5,
+              "growth of China's advanced-node wafer capacity, from the first projected year"),
+        Lever("cn_hbm_output", "HBM stacks per year", 0.0, 1e9,
+              "HBM stacks China's own fabs (CXMT) produce per year"),
     ]
 }  # fmt: skip
 

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from forecast.engine import DYNAMICS_FIELDS, HISTORY_FIELDS
+from forecast.core import DYNAMICS, HISTORY
+from forecast.model.config import model_config
+from forecast.model.fitting import ProjectionInputs
+from forecast.model.stockflow import draw_world
 
 
-@dataclass(frozen=True)
-class SyntheticInputs:
-    """Duck-typed stand-in for the model's ``ProjectionInputs``."""
+def synthetic_inputs(
+    n_draws: int = 200, first: int = 2015, last: int = 2025, seed: int = 1, loose: bool = False
+) -> ProjectionInputs:
+    """Drivers with per-draw noise; flows and stocks follow DESIGN.md's identities exactly.
 
-    years: np.ndarray
-    arrays: dict
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["arrays"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def synthetic_inputs(n_draws: int = 200, first: int = 2015, last: int = 2025, seed: int = 1):
-    """Drivers with per-draw noise; flows and stocks follow DESIGN.md's identities exactly."""
+    The world's parameters are drawn from the configured priors, or (``loose``) set so wide
+    that no limit binds, except China's HBM (stockpile 10M stacks, 2M a year).
+    """
     rng = np.random.default_rng(seed)
     years = np.arange(first, last + 1)
     t = (years - first)[None, :]
@@ -67,13 +60,35 @@ def synthetic_inputs(n_draws: int = 200, first: int = 2015, last: int = 2025, se
         stocks[stock] = k
     dynamics = {
         "retirement": retirement,
-        "us_capex_growth": np.full(n_draws, 0.2),
-        "us_capex_growth_sd": np.full(n_draws, 0.1),
+        "us_capex_slope": np.full(n_draws, 0.2),
+        "us_capex_slope_sd": np.full(n_draws, 0.03),
+        "us_capex_level_sd": np.full(n_draws, 0.05),
         "price_decline": np.full(n_draws, 0.15),
         "cn_demand_growth": np.full(n_draws, 0.15),
+        "cn_demand_sd": np.full(n_draws, 0.1),
         "domestic_growth": np.full(n_draws, 0.3),
         "domestic_growth_sd": np.full(n_draws, 0.15),
+        **world_values(n_draws, rng, loose),
     }
-    arrays = {**d, **flows, **stocks, **dynamics}
-    assert set(arrays) == set(HISTORY_FIELDS) | set(DYNAMICS_FIELDS)
-    return SyntheticInputs(years, arrays)
+    anchors = {
+        "us_ocf_usd_bn": float(np.median(d["us_capex_usd_bn"][:, -1]) * 1.5),
+        "us_ocf_year": float(last), "kw_ref_year": float(last),
+        "hbm_stockpile_stacks": 1e7, "hbm_stockpile_year": float(last - 1),
+        "hbm_stacks_per_h100e": 10.0, "cn_hbm_output_stacks": 2e6,
+        "cn_hbm_output_year": float(last),
+    }  # fmt: skip
+    hist = {**d, **flows, **stocks}
+    assert set(hist) == set(HISTORY) and set(dynamics) == set(DYNAMICS)
+    plan = {last: 4e4, last + 1: 5e4, last + 2: 7e4}
+    return ProjectionInputs(years, len(years), hist, dynamics, anchors, plan)
+
+
+def world_values(n_draws: int, rng: np.random.Generator, loose: bool) -> dict:
+    """World parameters: the configured priors' draws, or limits too wide to bind."""
+    world = draw_world(model_config(), {"chip_kw_per_h100e": 0.475, "domestic_h100e_per_die": 0.4},
+                       n_draws, rng)  # fmt: skip
+    if loose:
+        world.update(capex_ocf_multiple=np.full(n_draws, 1e6), power_slack=np.full(n_draws, 5.0),
+                     supply_slack=np.full(n_draws, 5.0), cn_h100e_per_wafer=np.full(n_draws, 1e6),
+                     us_power_build_gw=np.full(n_draws, 1e6))  # fmt: skip
+    return world

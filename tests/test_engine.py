@@ -7,7 +7,7 @@ import pytest
 
 from forecast import ScenarioError
 from forecast.engine import baseline
-from forecast.metrics import years_behind
+from forecast.metrics import BINDING, METRICS, years_behind
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
 from tests.synthetic import synthetic_inputs
@@ -21,7 +21,7 @@ def _scenario(name: str, start: int = 2026, **levers) -> object:
 
 @pytest.fixture(scope="module")
 def inputs():
-    return synthetic_inputs(n_draws=300)
+    return synthetic_inputs(n_draws=300, loose=True)
 
 
 def _at(projection, scenario: str, metric: str, year: int) -> np.ndarray:
@@ -54,8 +54,9 @@ def test_status_quo_reproduces_history_and_identities(inputs) -> None:
     proj = project(inputs, [_scenario("sq")], horizon=2030)
     n_hist = len(inputs.years)
     for stock in ("us_h100e",):
-        np.testing.assert_array_equal(proj.values[stock][0, :, :n_hist], inputs.us_h100e)
-    cn_hist = inputs.cn_licensed_h100e + inputs.cn_leakage_h100e + inputs.cn_domestic_h100e
+        np.testing.assert_array_equal(proj.values[stock][0, :, :n_hist], inputs.hist[stock])
+    h = inputs.hist
+    cn_hist = h["cn_licensed_h100e"] + h["cn_leakage_h100e"] + h["cn_domestic_h100e"]
     np.testing.assert_allclose(proj.values["cn_h100e"][0, :, :n_hist], cn_hist)
     us = proj.values["us_h100e"][0]
     add = proj.values["us_add"][0]
@@ -95,12 +96,16 @@ def test_directional_levers_on_paired_draws(inputs) -> None:
     assert np.all(_at(proj, "leakier", "cn_h100e", 2030) >= _at(proj, "sq", "cn_h100e", 2030))
     boosted = _at(proj, "breakthrough", "cn_add_domestic", 2030)
     base = _at(proj, "sq", "cn_add_domestic", 2030)
-    assert np.all(boosted >= base) and boosted.mean() > 1.2 * base.mean()  # HBM cap may bind
+    assert np.all(boosted >= base)  # HBM binds: the breakthrough scenario lifts no HBM limit
+    lifted = _scenario("lifted", domestic_growth=1.0, domestic_yield=0.6, hbm_cap=1e9)
+    proj = project(inputs, [_scenario("sq"), lifted], horizon=2030)
+    assert _at(proj, "lifted", "cn_add_domestic", 2030).mean() > 1.2 * base.mean()
 
 
 def test_hbm_cap_binds(inputs) -> None:
     proj = project(inputs, [_scenario("cap", hbm_cap=1000.0)], horizon=2030)
     assert np.all(_at(proj, "cap", "cn_add_domestic", 2027) == 1000.0)
+    assert np.all(_at(proj, "cap", "binding_cn", 2027) == 2)  # hbm
 
 
 def test_distribution_levers_pair_with_draws_and_are_seeded(inputs) -> None:
@@ -126,9 +131,13 @@ def test_chunking_does_not_change_results(inputs) -> None:
 
 def test_baseline_holds_policy_levels_and_grows_capex(inputs) -> None:
     base = baseline(inputs, 2030, np.random.default_rng(0))
-    assert np.all(base.drivers["licensed_share"][:, -1] == inputs.licensed_share[:, -1])
-    growth = np.log(base.drivers["us_capex_usd_bn"][:, -1] / inputs.us_capex_usd_bn[:, -1]) / 5
-    assert abs(growth.mean() - 0.2) < 0.02  # the per-draw mean growth, with N(0, 0.1) steps
+    h, p = inputs.hist, inputs.dynamics
+    assert np.all(base.drivers["licensed_share"][:, -1] == h["licensed_share"][:, -1])
+    growth = np.log(base.drivers["us_capex_usd_bn"][:, -1] / h["us_capex_usd_bn"][:, -1]) / 5
+    # damped trend: the slope 0.2 reverts towards the long-run rate, never past it
+    g, phi = p["capex_growth_longrun"], p["capex_damping"]
+    expected = g + (0.2 - g) * (1 - phi**5) / (1 - phi) / 5
+    assert abs(growth.mean() - expected.mean()) < 0.03
 
 
 def test_summary_and_compare_shapes(inputs) -> None:
@@ -138,14 +147,18 @@ def test_summary_and_compare_shapes(inputs) -> None:
     assert list(summary.columns) == [
         "scenario", "year", "metric", "mean", "q05", "q25", "q50", "q75", "q95",
     ]  # fmt: skip
-    assert len(summary) == 2 * len(proj.years) * 9
+    n_rows = len(METRICS) + sum(len(v) for v in BINDING.values())
+    assert len(summary) == 2 * len(proj.years) * n_rows
+    shares = summary[summary.metric.str.startswith("binding_us_")]
+    total = shares.groupby(["scenario", "year"])["mean"].sum()
+    np.testing.assert_allclose(total, 1.0)  # one limit binds per draw
     row = summary.query("scenario == 'sq' and year == 2030 and metric == 'ratio_us_cn'").iloc[0]
     assert row.q05 <= row.q50 <= row.q95
     diff = proj.compare("tight", "sq", metric="ratio_us_cn", year=2030)
     assert diff.loc[0, "p_positive"] == 1.0 and diff.loc[0, "q05"] > 0
     draws = proj.draws
     assert list(draws.columns) == ["scenario", "draw", "year", "metric", "value"]
-    assert len(draws) == 2 * 300 * len(proj.years) * 9
+    assert len(draws) == 2 * 300 * len(proj.years) * (len(METRICS) + len(BINDING))
 
 
 def test_same_seed_gives_byte_identical_summary_csv(inputs, tmp_path) -> None:

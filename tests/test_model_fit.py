@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from forecast.cli import main
+from forecast.core import DYNAMICS, FLOWS, NP, STOCKS, demand_flows, world_from
 from forecast.data import load_dataset
 from forecast.model import cache, fitting
 from forecast.model.fitting import FitWarning, fit
+from forecast.model.predict import posterior_predictive
 
 #: A short fit: enough for means and intervals, not for the diagnostic gate.
 SHORT = {"draws": 300, "tune": 300, "chains": 2, "seed": 1}
@@ -100,36 +102,37 @@ def test_china_2025_reproduces_epoch_chip_counts(cold, shipped, channel):
 @pytest.mark.slow
 def test_projection_inputs_satisfy_the_identities(cold):
     inputs = cold[0].projection_inputs(n_draws=200, seed=4)
-    assert inputs.us_h100e.shape == (200, len(inputs.years)) and inputs.years[-1] == 2025
-    assert inputs.retirement.shape == (200,)
-    p = inputs.price_usd_per_h100e
-    close = {"rtol": 1e-9}
-    np.testing.assert_allclose(
-        inputs.us_add, inputs.us_capex_usd_bn * 1e9 * inputs.us_accel_share / p, **close
-    )
-    np.testing.assert_allclose(
-        inputs.cn_add_licensed,
-        inputs.cn_demand_usd_bn * 1e9 * inputs.licensed_share * inputs.allowed_perf / p,
-        **close,
-    )
-    restricted = inputs.cn_demand_usd_bn * 1e9 * (1 - inputs.licensed_share) / p
-    np.testing.assert_allclose(inputs.cn_add_leakage, inputs.leakage * restricted, **close)
-    np.testing.assert_allclose(
-        inputs.cn_add_domestic,
-        np.minimum(
-            inputs.domestic_output_h100e_potential * inputs.domestic_yield, inputs.hbm_cap_h100e
-        ),
-        **close,
-    )
-    keep = 1 - inputs.retirement[:, None]
-    for stock, flow in (("us_h100e", "us_add"), ("cn_licensed_h100e", "cn_add_licensed"),
-                        ("cn_leakage_h100e", "cn_add_leakage"),
-                        ("cn_domestic_h100e", "cn_add_domestic")):  # fmt: skip
-        k, a = getattr(inputs, stock), getattr(inputs, flow)
-        np.testing.assert_allclose(k[:, 1:], keep * k[:, :-1] + a[:, 1:], **close)
+    h, p = inputs.hist, inputs.dynamics
+    assert h["us_h100e"].shape == (200, len(inputs.years)) and inputs.years[-1] == 2026
+    assert inputs.years[inputs.n_full - 1] == 2025
+    assert set(p) == set(DYNAMICS) and all(v.shape == (200,) for v in p.values())
+    want = demand_flows(NP, h)
+    for flow in FLOWS:
+        np.testing.assert_allclose(h[flow], want[flow], rtol=1e-9)
+    keep = 1 - p["retirement"][:, None]
+    for stock, flow in STOCKS.items():
+        np.testing.assert_allclose(h[stock][:, 1:], keep * h[stock][:, :-1] + h[flow][:, 1:],
+                                   rtol=1e-9)  # fmt: skip
 
 
 @pytest.mark.slow
+def test_model_forecast_stays_inside_the_limits(cold):
+    """The posterior predictive to 2035: guidance honoured, every flow within its limit."""
+    forecast = posterior_predictive(cold[0], horizon=2035, draws=400, seed=3)
+    years = list(forecast["years"])
+    capex_2026 = np.median(forecast["us_capex_usd_bn"][:, years.index(2026)])
+    assert 600 < capex_2026 < 720  # the five firms' guidance: 650-690 bn
+    world = world_from(cold[0], 2035, 400, 3)
+    assert np.all(forecast["us_power_gw"][:, world.limited]
+                  <= world.drivers["us_power_gw"][:, world.limited] * (1 + 1e-9))  # fmt: skip
+    assert np.all(
+        forecast["us_capex_usd_bn"][:, world.limited]
+        <= world.drivers["us_capex_ceiling_usd_bn"][:, world.limited] * (1 + 1e-9)
+    )
+    growth = np.log(forecast["us_h100e"][:, -1] / forecast["us_h100e"][:, years.index(2030)])
+    assert np.median(growth) / 5 < 0.5  # no unbounded exponential: < 65 %/yr after 2030
+
+
 def test_cache_hit_is_fast_and_identical(cold, shipped):
     result, directory = cold
     start = time.perf_counter()

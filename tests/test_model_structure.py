@@ -64,7 +64,11 @@ def test_missing_optional_series_are_skipped_and_noted(tmp_path):
 
 def test_design_years_and_observation_kinds(design):
     obs = design.obs
-    assert design.years[0] == 2015 and design.years[-1] == 2025
+    # filings are complete to 2025; the five firms' 2026 guidance adds 2026 as an interval
+    assert design.years[0] == 2015 and design.years[-1] == 2026
+    assert design.years[design.n_full - 1] == 2025
+    guided = obs.link == "us_capex_guidance"
+    assert obs.kind[guided].tolist() == [INTERVAL] and obs.weights[guided, -1] == 1.0
     assert {POINT, LOWER, UPPER, INTERVAL} <= set(obs.kind)
     assert np.isfinite(obs.value[obs.kind == POINT]).all()
     assert np.isnan(obs.value[obs.kind != POINT]).all()
@@ -86,6 +90,18 @@ def test_until_cuts_years_and_interventions(shipped):
     assert design.years[-1] == 2022
     assert all(event == "oct2022_ac_rule" for event, _ in design.interventions)
     assert not design.hbm_capped.any()
+    # limits not known by the cut-off do not apply: no cash flow, stockpile or wafer figure
+    assert design.anchors["us_ocf_usd_bn"] == np.inf and not design.wafer_plan
+    assert design.anchors["hbm_stockpile_stacks"] == np.inf
+
+
+def test_anchors_come_from_the_data(design):
+    a = design.anchors
+    assert a["us_ocf_usd_bn"] == pytest.approx(136.162 + 164.7 + 139.5 + 115.8 + 20.821)
+    assert a["chip_kw_per_h100e"] == pytest.approx(1.2 / 2.5268, rel=1e-3)  # GB200
+    assert a["domestic_h100e_per_die"] == pytest.approx(0.8086 / 2)
+    assert a["hbm_stacks_per_h100e"] == pytest.approx(13e6 / 1.6e6 / 0.8086)
+    assert design.wafer_plan == {2025: 45000.0, 2026: 60000.0, 2027: 80000.0}
 
 
 def test_simulated_quantities_satisfy_the_identities(design):

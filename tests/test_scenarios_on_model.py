@@ -39,8 +39,9 @@ def test_policy_ordering_on_paired_draws(projection) -> None:
     ratio = {n: _at(projection, n, "ratio_us_cn", 2030) for n in projection.names}
     assert np.all(ratio["tighten"] > ratio["status_quo"])
     # Where the posterior's leakage is near 1, licensing cut-down chips can displace leaked
-    # full-performance ones, so a few draws may reverse; the bulk must not.
-    assert np.mean(ratio["status_quo"] > ratio["loosen_h200"]) > 0.98
+    # full-performance ones (and free world supply for the US), so some draws may reverse;
+    # the bulk must not.
+    assert np.mean(ratio["status_quo"] > ratio["loosen_h200"]) > 0.9
     assert np.median(ratio["status_quo"] / ratio["loosen_h200"]) > 1.2
     assert np.mean(ratio["leaky"] < ratio["status_quo"]) > 0.8
 

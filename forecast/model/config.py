@@ -109,10 +109,12 @@ PRIORS: dict[str, Prior] = {
         "H100 price 30-40k, Blackwell cheaper per H100e (~25k, log 10.1)",
     ),
     "price_decline": _n(
-        0.3,
-        0.1,
-        "log decline per year of USD per H100e: ML-hardware "
-        "price-performance doubles every ~2-2.5 years (Epoch)",
+        0.335,
+        0.06,
+        "log decline per year of USD per H100e = the growth of FLOP/s per dollar of ML "
+        "accelerators: Epoch AI (Hobbhahn & Besiroglu, 'Trends in GPU price-performance', "
+        "2022): ML GPUs double every 2.07 years [1.54, 3.13] -> ln2/2.07 = 0.335 "
+        "[0.22, 0.45]; carried forward as the price of one H100e",
     ),
     "retirement": Prior(
         "beta",
@@ -309,6 +311,155 @@ FACTORS: dict[str, Prior] = {
     ),
 }
 
+
+def _ln(median: float, sd_log: float, source: str) -> Prior:
+    return Prior("lognormal", median, sd_log, source)
+
+
+def _beta(mean: float, sd: float, source: str) -> Prior:
+    return Prior("beta", mean, sd, source)
+
+
+#: Priors of the world beyond the data: what bends growth and what limits it (DESIGN.md,
+#: frame v2). The data cannot inform them (they describe the future), so their posterior is
+#: their prior; they are drawn per posterior draw with the projection's seed.
+WORLD: dict[str, Prior] = {
+    # --- US money ---------------------------------------------------------------------------
+    "capex_damping": _beta(
+        0.75,
+        0.1,
+        "share of the capex growth rate's excess over its long-run rate kept each year "
+        "(damped trend, Gardner & McKenzie): the 2023-26 build-out growth (+0.35 log/yr) "
+        "halves in ~2.5 years; a shock this large has never been sustained by a sector",
+    ),
+    "capex_growth_longrun": _n(
+        0.08,
+        0.04,
+        "long-run log growth of Big-5 capex: the firms' operating cash flow grew ~0.23/yr in "
+        "2023-25 (10-K, data/ *_ocf_usd_bn) but cloud revenue growth of 10-20 % is the "
+        "steady state capex can follow; nominal",
+    ),
+    "capex_ocf_multiple": _ln(
+        1.15,
+        0.15,
+        "financing ceiling: Big-5 capex at most this multiple of their operating cash flow. "
+        "2025 capex/OCF was 0.65 overall (Amazon 0.92, Oracle 1.02; data/ capex and OCF "
+        "series); 2026 guidance (650-690 bn) is ~1.0x; debt covers the rest (BofA: 121 bn "
+        "of bonds in 2025; Morgan Stanley: ~half of 3 tn DC spend to 2028 from cash flow)",
+    ),
+    "ocf_growth": _n(
+        0.10,
+        0.04,
+        "log growth of the five firms' operating cash flow beyond the data: 0.23/yr in "
+        "2023-25 (data), slowing towards their revenue growth (~10 %)",
+    ),
+    # --- US power ---------------------------------------------------------------------------
+    "power_slack": _n(
+        0.05,
+        0.05,
+        "log of the US AI power envelope over what the installed stock draws at the end of "
+        "the data (capacity finished but not yet filled; AI data centres fill within months)",
+    ),
+    "us_power_build_gw": _ln(
+        9.0,
+        0.3,
+        "GW of US AI data-centre power that can be built and connected in the first "
+        "projected year: EPRI & Epoch (2025) 5 GW of US AI power in 2025 -> >50 GW by 2030 "
+        "(~9 GW/yr); LBNL (2024): all US data centres 74-132 GW by 2028; interconnection "
+        "queues of ~5 years (LBNL Queued Up 2024) keep it from jumping",
+    ),
+    "us_power_build_growth": _n(
+        0.05,
+        0.07,
+        "log growth per year of the buildable GW: on-site gas and new transmission add slowly "
+        "(EPRI 2026: 9-17 % of US generation by 2030 for all data centres)",
+    ),
+    "power_overhead": _ln(
+        2.1,
+        0.1,
+        "all-in kW (server, network, cooling: PUE) per kW of accelerator TDP: DGX B200 "
+        "14.3 kW per 8 x 1 kW GPUs (1.79) x PUE ~1.2; Epoch's ~1,700 W per 700 W H100 "
+        "incl. facility (2.4); GB200 NVL72 145 kW / 72 x 1.2 kW (1.68) x PUE",
+    ),
+    "efficiency_gain": _n(
+        0.2,
+        0.05,
+        "log decline per year of accelerator W per H100e: chips.csv's frontier Nvidia chips "
+        "went from ~1,270 (A100, 2020) to ~700 (H100, 2022) and ~440-475 (B200/GB200, "
+        "2024-25) W per H100e (~0.26/yr); TDPs now rise with each generation, so slower",
+    ),
+    # --- world chip supply ------------------------------------------------------------------
+    "supply_slack": _n(
+        0.05,
+        0.05,
+        "log of the last data year's accelerator output over what was bought (chips, CoWoS "
+        "and HBM were sold out: TrendForce 2024 'still insufficient', SK hynix sold out "
+        "2024-26)",
+    ),
+    "packaging_plan_growth": _n(
+        0.45,
+        0.12,
+        "log growth of advanced-packaging (CoWoS) output in the first projected year, from "
+        "capacity plans: TSMC ~70-80k wafers/month at end-2025 -> 93k (Morgan Stanley), "
+        "120-130k (MS, raised) or 120-140k (TrendForce) at end-2026",
+    ),
+    "packaging_supply_growth": _n(
+        0.18,
+        0.08,
+        "log growth per year of packaging capacity after the plans: CoWoS doubled in 2024 "
+        "and 2025 (TSMC); fabs, HBM and substrates take 2-3 years to add, so growth slows",
+    ),
+    "h100e_per_wafer_growth": _n(
+        0.12,
+        0.05,
+        "log growth per year of H100e per packaged wafer with each chip generation: ~29 "
+        "H100/H200 (1.0 H100e) vs 16 B200 (2.27 H100e) per CoWoS wafer -> +25 % over one "
+        "generation (~2 years)",
+    ),
+    "row_share": _beta(
+        0.3,
+        0.07,
+        "share of world accelerator output bought outside the US and China: Epoch's GPU "
+        "clusters put 80 % of 2025 cluster compute in the US and 14 % in China, but clusters "
+        "under-cover the Gulf, Europe and Asia clouds; Nvidia bills ~45 % of DC revenue "
+        "outside the US",
+    ),
+    # --- China's fabs -----------------------------------------------------------------------
+    "cn_wafer_plan_factor": _ln(
+        0.7,
+        0.35,
+        "realised fraction of SMIC's advanced-node capacity plan (SemiAnalysis: 45k "
+        "wafers/month 2025, 60k 2026, 80k 2027): Nikkei put China's 7/5 nm output below 20k "
+        "in early 2026, so plans run late",
+    ),
+    "cn_wafer_capacity_growth": _n(
+        0.15,
+        0.1,
+        "log growth per year of advanced-node capacity after the plan: tool imports are "
+        "controlled (Dec 2024 SME rule); Nikkei reports a 100k target for 2027-28",
+    ),
+    "cn_ai_wafer_share": _beta(
+        0.3,
+        0.1,
+        "share of China's advanced-node wafers that go to AI accelerators (the rest: Kirin "
+        "phone SoCs, other logic); Huawei's ~1M Ascend dies in 2025 (Bloomberg) need ~50-60k "
+        "good-die wafers of ~540k started",
+    ),
+    "cn_gross_dies_per_wafer": _ln(
+        80.0,
+        0.15,
+        "gross dies per 300 mm wafer for an Ascend-class die (~600-700 mm2, standard "
+        "dies-per-wafer arithmetic)",
+    ),
+    "cn_hbm_output_growth": _n(
+        0.4,
+        0.25,
+        "log growth per year of China's own HBM output: CXMT ~2M stacks in 2025 "
+        "(SemiAnalysis) and plans to move ~20 % of DRAM wafers (60k/month) to HBM3 in 2026 "
+        "(Maeil Business), against yield and tool limits",
+    ),
+}
+
 Aggregate = Literal["annual", "stock", "cum_since", "flow_from_cum"]
 
 
@@ -401,6 +552,11 @@ LINKS: tuple[Link, ...] = (
          "us_capex_usd_bn", total=True, sd=0.02, model_sd=0.03, required=True,
          note="Big-5 capex: sum of the five filings per year (guidance where the year has no "
               "filing yet); Microsoft/Oracle fiscal years are taken as calendar years"),
+    Link("us_capex_guidance", _one("big4_orcl_capex_guidance_usd_bn"), "us_capex_usd_bn",
+         sd=0.03, model_sd=0.05,
+         note="the five firms' combined guidance for the year after the last filings (a range: "
+              "an interval observation); the modelled years extend to it, and the physical "
+              "limits apply from it on"),
     Link("us_epoch_additions",
          (("msft_nvidia_cum_h100e",), ("meta_nvidia_cum_h100e",), ("amzn_nvidia_cum_h100e",),
           ("googl_nvidia_cum_h100e",), ("orcl_nvidia_cum_h100e",), ("tpu_cum_h100e",),
@@ -546,8 +702,19 @@ class ModelConfig:
         Ranges ``low..high`` are read as 5-95 % intervals (Epoch's p5/p95): sd = width / 2z.
     hbm_cap_free : float
         ``hbm_cap_h100e`` before the HBM rule: large, i.e. not binding.
-    priors, interventions, factors, links, quality_sd
+    priors, interventions, factors, links, quality_sd, world
         See the module constants.
+    guidance_link : str
+        Link whose observations may extend the modelled years by one year past the last
+        year of complete filings (the limits apply from that year on).
+    ocf_series : tuple of str
+        Operating cash flow of the five firms: their sum in the last complete year is the
+        base of the financing ceiling.
+    power_chip : str
+        Chip (chips.csv) whose TDP per H100e anchors the kW per H100e of new US chips.
+    domestic_chip, domestic_dies_per_chip : str, int
+        China's reference accelerator (chips.csv) and its logic dies per package: H100e per
+        good die for the wafer limit, HBM stacks per H100e for the HBM limit.
     """
 
     start_year: int = 2015
@@ -560,6 +727,15 @@ class ModelConfig:
     factors: dict[str, Prior] = field(default_factory=lambda: dict(FACTORS))
     links: tuple[Link, ...] = LINKS
     quality_sd: dict[str, float] = field(default_factory=lambda: dict(QUALITY_SD))
+    world: dict[str, Prior] = field(default_factory=lambda: dict(WORLD))
+    guidance_link: str = "us_capex_guidance"
+    ocf_series: tuple[str, ...] = (
+        "msft_ocf_usd_bn", "googl_ocf_usd_bn", "amzn_ocf_usd_bn", "meta_ocf_usd_bn",
+        "orcl_ocf_usd_bn",
+    )  # fmt: skip
+    power_chip: str = "NVIDIA GB200"
+    domestic_chip: str = "Huawei Ascend 910C"
+    domestic_dies_per_chip: int = 2
 
     def key(self) -> str:
         """SHA-256 of the configuration (stable across runs and dict orderings)."""
@@ -596,7 +772,7 @@ def model_config(overrides: dict | None = None) -> ModelConfig:
     Parameters
     ----------
     overrides : dict, optional
-        Top-level fields of :class:`ModelConfig`; ``priors`` and ``factors`` take
+        Top-level fields of :class:`ModelConfig`; ``priors``, ``factors`` and ``world`` take
         ``{name: {field: value}}`` and update only the fields given, e.g.
         ``{"priors": {"retirement": {"a": 0.25}}, "start_year": 2016}``.
 
@@ -611,7 +787,7 @@ def model_config(overrides: dict | None = None) -> ModelConfig:
     """
     config = ModelConfig()
     changes = dict(overrides or {})
-    for name in ("priors", "factors"):
+    for name in ("priors", "factors", "world"):
         if name in changes:
             changes[name] = _merge_named(getattr(config, name), changes[name], name)
     return _update(config, changes, "model configuration")

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast.core import HISTORY
 from forecast.data import Dataset
-from forecast.engine import HISTORY_FIELDS
 from forecast.errors import ModelError
 from forecast.model import cache
 from forecast.model.config import ModelConfig, model_config
@@ -64,60 +64,47 @@ class FitSettings:
 
 @dataclass(frozen=True)
 class ProjectionInputs:
-    """Posterior draws of everything the scenario engine needs (numpy arrays).
+    """Posterior draws of everything the forward model needs (:func:`forecast.core.extend`).
 
-    ``years`` are the fitted years; per-year arrays have shape (draw, year), scalars (draw,).
-    The stock-flow identities hold exactly (to rounding) in these arrays::
+    The identities of :func:`forecast.core.demand_flows` and the stock recursion hold
+    exactly (to rounding) in ``hist``.
 
-        us_add          = us_capex_usd_bn * 1e9 * us_accel_share / price_usd_per_h100e
-        cn_add_licensed = cn_demand_usd_bn * 1e9 * licensed_share * allowed_perf / price
-        cn_add_leakage  = leakage * cn_demand_usd_bn * 1e9 * (1 - licensed_share) / price
-        cn_add_domestic = minimum(domestic_output_h100e_potential * domestic_yield,
-                                  hbm_cap_h100e)                        (a hard minimum)
-        stock(t)        = (1 - retirement) * stock(t-1) + add(t)
-
-    ``us_capex_growth`` is the capex trend's slope in the last year; ``domestic_growth`` the
-    drift plus the export-control shifts in force at the end of the history.
+    Attributes
+    ----------
+    years : numpy.ndarray
+        The fitted years.
+    n_full : int
+        Leading years with complete filings (later ones hold guidance only).
+    hist : dict
+        :data:`forecast.core.HISTORY`, each (draw, year).
+    dynamics : dict
+        :data:`forecast.core.DYNAMICS`, each (draw,): the posterior's own dynamics (the
+        capex trend's last slope and its shocks, price decline, China's demand and domestic
+        growth with their shocks, retirement) and the world's priors
+        (:data:`forecast.model.config.WORLD`).
+    anchors : dict
+        Data anchors (:attr:`Design.anchors`).
+    wafer_plan : dict
+        China's wafer capacity by year (:attr:`Design.wafer_plan`).
     """
 
     years: np.ndarray
-    us_h100e: np.ndarray
-    cn_licensed_h100e: np.ndarray
-    cn_leakage_h100e: np.ndarray
-    cn_domestic_h100e: np.ndarray
-    us_add: np.ndarray
-    cn_add_licensed: np.ndarray
-    cn_add_leakage: np.ndarray
-    cn_add_domestic: np.ndarray
-    us_capex_usd_bn: np.ndarray
-    us_accel_share: np.ndarray
-    price_usd_per_h100e: np.ndarray
-    cn_demand_usd_bn: np.ndarray
-    licensed_share: np.ndarray
-    allowed_perf: np.ndarray
-    leakage: np.ndarray
-    domestic_output_h100e_potential: np.ndarray
-    domestic_yield: np.ndarray
-    hbm_cap_h100e: np.ndarray
-    retirement: np.ndarray
-    us_capex_growth: np.ndarray
-    us_capex_growth_sd: np.ndarray
-    price_decline: np.ndarray
-    cn_demand_growth: np.ndarray
-    domestic_growth: np.ndarray
-    domestic_growth_sd: np.ndarray
-    utilization: np.ndarray
+    n_full: int
+    hist: dict
+    dynamics: dict
+    anchors: dict
+    wafer_plan: dict
 
 
-#: Per-year fields of :class:`ProjectionInputs`: exactly what the scenario engine reads.
-YEARLY_FIELDS = HISTORY_FIELDS
-_SCALAR_SOURCES = {
+#: Posterior scalars of the forward dynamics, by name in :data:`forecast.core.DYNAMICS`.
+_POSTERIOR_DYNAMICS = {
     "retirement": "retirement",
-    "us_capex_growth_sd": "us_capex_level_sd",
+    "us_capex_slope_sd": "us_capex_slope_sd",
+    "us_capex_level_sd": "us_capex_level_sd",
     "price_decline": "price_decline",
     "cn_demand_growth": "cn_demand_growth",
+    "cn_demand_sd": "cn_demand_sd",
     "domestic_growth_sd": "domestic_growth_sd",
-    "utilization": "utilization",
 }
 
 
@@ -260,7 +247,7 @@ class Fit:
         return frame.assign(model_q05=qs[0], model_q50=qs[1], model_q95=qs[2])
 
     def projection_inputs(self, n_draws: int | None = None, seed: int = 0) -> ProjectionInputs:
-        """Posterior draws for the scenario engine (see :class:`ProjectionInputs`).
+        """Posterior draws for the forward model (see :class:`ProjectionInputs`).
 
         Parameters
         ----------
@@ -268,18 +255,27 @@ class Fit:
             Number of draws (default: all); chosen at random with ``seed``, without
             replacement when possible.
         seed : int
+            Chooses the draws and draws the world's priors (:func:`draw_world`).
         """
+        from forecast.model.stockflow import draw_world
+
         total = self.posterior_draws("us_h100e").shape[0]
+        pick_seed, world_seed = np.random.SeedSequence(seed).spawn(2)
         pick = np.arange(total)
         if n_draws is not None:
-            rng = np.random.default_rng(seed)
+            rng = np.random.default_rng(pick_seed)
             pick = rng.choice(total, size=int(n_draws), replace=int(n_draws) > total)
-        values = {name: self.posterior_draws(name)[pick] for name in YEARLY_FIELDS}
-        values.update({k: self.posterior_draws(v)[pick] for k, v in _SCALAR_SOURCES.items()})
-        values["us_capex_growth"] = self.posterior_draws("us_capex_slope")[pick, -1]
+        hist = {name: self.posterior_draws(name)[pick] for name in HISTORY}
+        dynamics = {k: self.posterior_draws(v)[pick] for k, v in _POSTERIOR_DYNAMICS.items()}
+        dynamics["us_capex_slope"] = self.posterior_draws("us_capex_slope")[pick, -1]
         base_growth = self.posterior_draws("domestic_growth")[pick]
-        values["domestic_growth"] = base_growth + self._growth_shift(pick)
-        return ProjectionInputs(years=self.design.years.copy(), **values)
+        dynamics["domestic_growth"] = base_growth + self._growth_shift(pick)
+        rng = np.random.default_rng(world_seed)
+        dynamics.update(draw_world(self.config, self.design.anchors, len(pick), rng))
+        return ProjectionInputs(
+            self.design.years.copy(), self.design.n_full, hist, dynamics,
+            dict(self.design.anchors), dict(self.design.wafer_plan),
+        )  # fmt: skip
 
     def _growth_shift(self, pick: np.ndarray) -> np.ndarray:
         """Domestic-growth shifts of the interventions in force in the last year."""

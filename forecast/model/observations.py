@@ -10,7 +10,7 @@ bounds stay interval or censored observations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -106,6 +106,15 @@ class Design:
     obs : Observations
     skipped : tuple of str
         Links or observations left out, with the reason.
+    n_full : int
+        Number of leading years with complete filings; later modelled years (guidance) and
+        the projection are where the physical limits apply.
+    anchors : dict of str to float
+        Data anchors of the forward model (:data:`forecast.core.ANCHORS`, plus the chip
+        figures the world priors combine with: ``chip_kw_per_h100e``,
+        ``domestic_h100e_per_die``).
+    wafer_plan : dict of int to float
+        China's advanced-node wafer capacity by year (wafers per month; plans included).
     """
 
     years: np.ndarray
@@ -116,6 +125,9 @@ class Design:
     obs: Observations
     hbm_year: int = 10_000
     skipped: tuple[str, ...] = ()
+    n_full: int = 0
+    anchors: dict = field(default_factory=dict)
+    wafer_plan: dict = field(default_factory=dict)
 
     def extended(self, years: int) -> Design:
         """The design over ``years`` more years (for forecasts): events in force stay in force.
@@ -157,6 +169,12 @@ _QUALITY_ORDER = ("reported", "secondary", "estimate", "unconfirmed")
 HBM_EVENT = "dec2024_hbm_sme_rule"
 #: The required link that fixes the last modelled year.
 ANCHOR_LINK = "us_capex"
+#: China's HBM stockpile (stacks) and the Ascend 910C packages it could supply.
+HBM_STOCKPILE_SERIES = ("cn_hbm_stockpile_stacks", "cn_hbm_stockpile_910c_equiv_units")
+#: China's own HBM output (stacks per year).
+HBM_OUTPUT_SERIES = "cxmt_hbm_output_stacks"
+#: China's advanced-node wafer capacity (wafers per month; the later years are plans).
+WAFER_SERIES = "smic_advanced_capacity_wpm"
 
 
 def _worst(qualities: list[str]) -> str:
@@ -314,7 +332,8 @@ def _available(dataset: Dataset, link: Link) -> tuple[Link, list[str]]:
     return replace(link, series=tuple(s for s in streams if s)), missing
 
 
-def _end_year(dataset: Dataset, config: ModelConfig) -> int:
+def _end_years(dataset: Dataset, config: ModelConfig) -> tuple[int, int]:
+    """Last year of complete filings, and last modelled year (one more if guided)."""
     anchor = next(link for link in config.links if link.name == ANCHOR_LINK)
     rows = _link_rows(dataset, anchor, range(config.start_year, 3000))
     years = [r.year for r in rows if r.year >= config.start_year]
@@ -323,7 +342,84 @@ def _end_year(dataset: Dataset, config: ModelConfig) -> int:
             f"no year from {config.start_year} has every series of the {ANCHOR_LINK!r} link "
             f"({', '.join(' or '.join(c) for c in anchor.series)}); the model needs them"
         )
-    return max(years)
+    full = max(years)
+    guided = [link for link in config.links if link.name == config.guidance_link]
+    ahead = [r.year for link in guided for r in _link_rows(dataset, _available(dataset, link)[0],
+                                                            range(full, full + 2))]  # fmt: skip
+    return full, full + 1 if full + 1 in ahead else full
+
+
+def _latest(dataset: Dataset, sid: str, until: int) -> tuple[int, float] | None:
+    """(year, value) of a series' latest observation up to ``until`` (a range's midpoint)."""
+    rows = _rows_of(dataset, sid)
+    rows = rows[[p.year <= until for p in rows["parsed"]]]
+    if rows.empty:
+        return None
+    row = rows.iloc[int(np.argmax([p.decimal_year for p in rows["parsed"]]))]
+    value = row.value if np.isfinite(row.value) else np.nanmean([row.low, row.high])
+    return row.parsed.year, float(value)
+
+
+def _chip(dataset: Dataset, chip: str, column: str) -> float:
+    """A chip's figure from chips.csv; NaN when the chip is not known by the cut-off."""
+    rows = dataset.chips[dataset.chips["chip"] == chip]
+    return float(rows[column].iloc[0]) if len(rows) else np.nan
+
+
+def _power_chip(dataset: Dataset, config: ModelConfig) -> tuple[float, float]:
+    """(year, kW per H100e) of the configured reference chip, or, before it was known, of
+    the most power-efficient chip with a TDP known by the cut-off (none: 0, no power limit
+    and no power tracked)."""
+    chips = dataset.chips.dropna(subset=["tdp_w", "h100e"])
+    if not len(chips):
+        return float(dataset.chips["year"].max()), 0.0
+    kw = chips["tdp_w"] / 1e3 / chips["h100e"]
+    known = chips["chip"] == config.power_chip
+    row = known.idxmax() if known.any() else kw.idxmin()
+    return float(chips.loc[row, "year"]), float(kw[row])
+
+
+def world_anchors(dataset: Dataset, config: ModelConfig, full: int) -> tuple[dict, dict]:
+    """Data anchors of the forward model and China's wafer capacity plan.
+
+    The financing ceiling's base is the five firms' operating cash flow in the latest year
+    all five report (up to ``full``); HBM and wafer figures are the latest known by the
+    data's cut-off. A limit whose figures are not in the data by the cut-off does not apply
+    (it was not known then): infinite cash flow, stockpile or wafer capacity.
+    """
+    ocf = [_annual(dataset, sid) for sid in config.ocf_series]
+    common = [y for y in set.intersection(*(set(o) for o in ocf)) if y <= full] if ocf else []
+    h100e_chip = _chip(dataset, config.domestic_chip, "h100e")
+    power_year, power_kw = _power_chip(dataset, config)
+    anchors = {  # without cash flow in the data by the cut-off, no financing ceiling
+        "us_ocf_usd_bn": float(sum(o[max(common)] for o in ocf)) if common else np.inf,
+        "us_ocf_year": float(max(common)) if common else float(full),
+        "kw_ref_year": power_year,
+        "chip_kw_per_h100e": power_kw,
+        # China's chip unknown by the cut-off: its wafer and HBM figures are too (no limit)
+        "domestic_h100e_per_die": np.nan_to_num(
+            h100e_chip / config.domestic_dies_per_chip, nan=1.0
+        ),
+        "hbm_stockpile_stacks": np.inf,
+        "hbm_stockpile_year": np.nan,
+        "hbm_stacks_per_h100e": 1.0,
+        "cn_hbm_output_stacks": 0.0,
+        "cn_hbm_output_year": float(full),
+    }
+    stock, units = (_latest(dataset, sid, full) for sid in HBM_STOCKPILE_SERIES)
+    if stock and units and np.isfinite(h100e_chip):
+        anchors["hbm_stockpile_year"], anchors["hbm_stockpile_stacks"] = map(float, stock)
+        anchors["hbm_stacks_per_h100e"] = stock[1] / units[1] / h100e_chip
+    output = _latest(dataset, HBM_OUTPUT_SERIES, full)
+    if output:
+        anchors["cn_hbm_output_year"], anchors["cn_hbm_output_stacks"] = map(float, output)
+    return anchors, _annual(dataset, WAFER_SERIES)
+
+
+def _annual(dataset: Dataset, sid: str) -> dict[int, float]:
+    """{year: value} of a series' point values."""
+    rows = _rows_of(dataset, sid)
+    return {p.year: float(v) for p, v in zip(rows["parsed"], rows["value"]) if np.isfinite(v)}
 
 
 def _ramps(dataset: Dataset, config: ModelConfig, years: np.ndarray) -> tuple:
@@ -366,7 +462,8 @@ def build_design(dataset: Dataset, config: ModelConfig) -> Design:
             f"series {required_missing} are required by the model configuration but missing "
             "from the data (series.csv)"
         )
-    years = np.arange(config.start_year, _end_year(dataset, config) + 1)
+    full, last = _end_years(dataset, config)
+    years = np.arange(config.start_year, last + 1)
     span = range(int(years[0]), int(years[-1]) + 1)
     factor_names = tuple(sorted({f for link in config.links for f in link.factors}))
     records, skipped = [], []
@@ -398,9 +495,11 @@ def build_design(dataset: Dataset, config: ModelConfig) -> Design:
             records.append((link, row, scale, values))
     interventions, ramps, hbm_capped, hbm_year = _ramps(dataset, config, years)
     obs = _stack(records, years, factor_names)
+    anchors, plan = world_anchors(dataset, config, full)
     return Design(
-        years, interventions, ramps, hbm_capped, factor_names, obs, hbm_year, tuple(skipped)
-    )
+        years, interventions, ramps, hbm_capped, factor_names, obs, hbm_year, tuple(skipped),
+        n_full=int(full - years[0] + 1), anchors=anchors, wafer_plan=plan,
+    )  # fmt: skip
 
 
 def _stack(records: list, years: np.ndarray, factor_names: tuple[str, ...]) -> Observations:

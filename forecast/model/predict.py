@@ -14,12 +14,79 @@ from typing import ClassVar
 import numpy as np
 
 from forecast.baselines import Predictive, TooShortError, check_horizon, yearly_history
+from forecast.core import HISTORY, extend, project_world, world_from
 from forecast.data import Dataset
-from forecast.model.fitting import DEFAULT_SAMPLER, Fit, fit
-from forecast.model.observations import forecast_observations
-from forecast.model.stockflow import _NP, INNOVATIONS, TREND_VARIABLES, numpy_quantities, predicted
+from forecast.model.config import ModelConfig
+from forecast.model.fitting import DEFAULT_SAMPLER, Fit, ProjectionInputs, fit
+from forecast.model.observations import Design, forecast_observations
+from forecast.model.stockflow import (
+    _NP,
+    INNOVATIONS,
+    TREND_VARIABLES,
+    draw_prior,
+    draw_world,
+    numpy_quantities,
+    predicted,
+)
 
 _FITS: dict[tuple, Fit] = {}
+
+
+def posterior_predictive(
+    fit: Fit, horizon: int = 2035, draws: int | None = None, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """The model's own forecast: posterior draws carried forward under the physical limits.
+
+    The same world (:func:`forecast.core.world_from`) and recursion
+    (:func:`forecast.core.roll_forward`) as the scenario engine's status quo, so the two are
+    equal draw by draw for the same seed.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Flows, stocks, effective capex, power in use, HBM stockpile and binding codes
+        (:data:`forecast.core.FLOWS`, :data:`forecast.core.STATE`), each (draw, year), plus
+        ``years``.
+    """
+    world = world_from(fit, horizon, draws, seed)
+    return {**project_world(world), "years": world.years}
+
+
+def prior_predictive(
+    design: Design, config: ModelConfig, n_draws: int = 500, horizon: int = 2035, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Prior draws of the whole model, history and projection under the limits.
+
+    Each draw takes every parameter from its prior (:func:`draw_prior`, :func:`draw_world`),
+    computes the history with the model's own quantities and carries it forward with
+    :func:`forecast.core.extend`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        As :func:`posterior_predictive`.
+    """
+    params_seed, world_seed, shock_seed = np.random.SeedSequence(seed).spawn(3)
+    rng = np.random.default_rng(params_seed)
+    draws = [draw_prior(design, config, rng) for _ in range(n_draws)]
+    paths = [numpy_quantities(p, design, config) for p in draws]
+    hist = {name: np.array([q[name] for q in paths]) for name in HISTORY}
+    scalar = lambda name: np.array([p[name] for p in draws])  # noqa: E731
+    rows = [i for i, (_, c) in enumerate(design.interventions) if c == "domestic_growth"]
+    shift = np.array([p["effects"][rows] @ design.ramps[rows, -1] for p in draws])
+    dynamics = {
+        **{name: scalar(name) for name in (
+            "retirement", "us_capex_slope_sd", "us_capex_level_sd", "price_decline",
+            "cn_demand_growth", "cn_demand_sd", "domestic_growth_sd")},
+        "us_capex_slope": np.array([q["us_capex_slope"][-1] for q in paths]),
+        "domestic_growth": scalar("domestic_growth") + shift,
+        **draw_world(config, design.anchors, n_draws, np.random.default_rng(world_seed)),
+    }  # fmt: skip
+    inputs = ProjectionInputs(
+        design.years, design.n_full, hist, dynamics, design.anchors, design.wafer_plan
+    )
+    world = extend(inputs, horizon, np.random.default_rng(shock_seed))
+    return {**project_world(world), "years": world.years}
 
 
 def _posterior_params(result: Fit, rows: np.ndarray) -> list[dict]:

@@ -12,16 +12,11 @@ Latent yearly drivers (log or logit scale, random walks with non-centred innovat
     log output_dom     random walk with drift + growth shifts
     logit yield        linear trend
 
-give the flows and stocks (identities, exact)::
-
-    us_add          = capex * 1e9 * a_US / p
-    cn_add_licensed = demand * 1e9 * licensed * allowed_perf / p
-    cn_add_leakage  = leakage * demand * 1e9 * (1 - licensed) / p
-    cn_add_domestic = min(output * yield, hbm_cap)          (hard min, as the engine uses)
-    K(t)            = (1 - d) K(t-1) + A(t),  K(start-1) = A(start) r / (1 - r)
-
-The same function (:func:`quantities`) computes these with PyTensor inside the model and with
-numpy in :func:`simulate`, so the simulator is the model's generative process, not a twin.
+give the flows and stocks through the identities of :mod:`forecast.core`
+(:func:`~forecast.core.demand_flows`, :func:`~forecast.core.closed_form_stocks`), evaluated
+with PyTensor inside the model and with numpy in :func:`simulate`, so the simulator is the
+model's generative process, not a twin. Beyond the data the same core carries the world
+forward under its physical limits (:func:`forecast.model.predict.posterior_predictive`).
 """
 
 from __future__ import annotations
@@ -33,6 +28,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy import special
 
+from forecast.core import STOCKS, closed_form_stocks, demand_flows
 from forecast.model.config import ModelConfig
 from forecast.model.observations import INTERVAL, LOWER, POINT, UPPER, Design
 
@@ -56,13 +52,6 @@ TREND_VARIABLES = (f"{CAPEX_TREND}_slope_z", f"{CAPEX_TREND}_level_z")
 INNOVATIONS: tuple[str, ...] = (
     "us_accel_share_z", "cn_demand_z", "leakage_z", "domestic_z",
 )  # fmt: skip
-#: Stocks and the flows that fill them.
-STOCKS = {
-    "us_h100e": "us_add",
-    "cn_licensed_h100e": "cn_add_licensed",
-    "cn_leakage_h100e": "cn_add_leakage",
-    "cn_domestic_h100e": "cn_add_domestic",
-}
 
 _NP = SimpleNamespace(
     exp=np.exp, log=np.log, sigmoid=special.expit, cumsum=np.cumsum, minimum=np.minimum,
@@ -153,32 +142,15 @@ def drivers(ops: SimpleNamespace, p: dict, design: Design, config: ModelConfig) 
     }
 
 
-def _stocks(ops: SimpleNamespace, flows: dict, retirement, config: ModelConfig, n: int) -> dict:
-    """K(t) = (1-d) K(t-1) + A(t) in closed form: K = M A + (1-d)^(t+1) K0."""
-    lag = np.subtract.outer(np.arange(n), np.arange(n))
-    keep = 1.0 - retirement
-    decay = ops.where(lag >= 0, ops.exp(ops.log(keep) * np.maximum(lag, 0)), 0.0)
-    carry = ops.exp(ops.log(keep) * np.arange(1, n + 1))
-    ratio = keep / config.pre_sample_growth
-    return {
-        stock: ops.dot(decay, flows[flow]) + carry * flows[flow][0] * ratio / (1.0 - ratio)
-        for stock, flow in STOCKS.items()
-    }
-
-
 def quantities(ops: SimpleNamespace, p: dict, design: Design, config: ModelConfig) -> dict:
     """Every quantity of :data:`QUANTITIES` (plus ``us_capex_slope``) for one draw."""
     q = drivers(ops, p, design, config)
-    price = q["price_usd_per_h100e"]
-    demand = q["cn_demand_usd_bn"] * 1e9 / price  # H100e per year absent controls
-    q["us_accel_spend_usd_bn"] = q["us_capex_usd_bn"] * q["us_accel_share"]
-    q["us_add"] = q["us_accel_spend_usd_bn"] * 1e9 / price
-    q["cn_add_licensed"] = demand * q["licensed_share"] * q["allowed_perf"]
-    q["cn_add_leakage"] = q["leakage"] * demand * (1.0 - q["licensed_share"])
-    q["cn_add_domestic"] = ops.minimum(
-        q["domestic_output_h100e_potential"] * q["domestic_yield"], q["hbm_cap_h100e"]
+    q.update(demand_flows(ops, q))
+    q.update(
+        closed_form_stocks(ops, q, p["retirement"], config.pre_sample_growth, len(design.years))
     )
-    q.update(_stocks(ops, q, p["retirement"], config, len(design.years)))
+    price = q["price_usd_per_h100e"]
+    q["us_accel_spend_usd_bn"] = q["us_capex_usd_bn"] * q["us_accel_share"]
     foreign = q["cn_add_licensed"] + q["cn_add_leakage"]
     q["cn_add"] = foreign + q["cn_add_domestic"]
     q["cn_h100e"] = q["cn_licensed_h100e"] + q["cn_leakage_h100e"] + q["cn_domestic_h100e"]
@@ -326,16 +298,34 @@ def build_model(design: Design, config: ModelConfig) -> pm.Model:
     return model
 
 
+def sample_prior(prior, rng: np.random.Generator, size: int | None = None):
+    """Numpy draws of one :class:`~forecast.model.config.Prior`."""
+    if prior.dist == "normal":
+        return rng.normal(prior.a, prior.b, size)
+    if prior.dist == "lognormal":
+        return rng.lognormal(np.log(prior.a), prior.b, size)
+    return rng.beta(*prior.beta_shapes(), size)
+
+
+def draw_world(config: ModelConfig, anchors: dict, n: int, rng: np.random.Generator) -> dict:
+    """Per-draw parameters of the world beyond the data (:data:`ModelConfig.world`).
+
+    Their posterior is their prior (the data describe the past); two are combined with chip
+    figures: ``kw_per_h100e_ref`` (the reference chip's TDP per H100e x all-in overhead) and
+    ``cn_h100e_per_wafer`` (12 months x AI share x gross dies x H100e per die, before yield).
+    """
+    world = {name: sample_prior(prior, rng, n) for name, prior in config.world.items()}
+    world["kw_per_h100e_ref"] = anchors["chip_kw_per_h100e"] * world.pop("power_overhead")
+    world["cn_h100e_per_wafer"] = (
+        12.0 * world.pop("cn_ai_wafer_share") * world.pop("cn_gross_dies_per_wafer")
+        * anchors["domestic_h100e_per_die"]
+    )  # fmt: skip
+    return world
+
+
 def draw_prior(design: Design, config: ModelConfig, rng: np.random.Generator) -> dict:
     """One draw of every free variable of :func:`build_model` from its prior (numpy)."""
-    params = {}
-    for name, prior in config.priors.items():
-        if prior.dist == "normal":
-            params[name] = rng.normal(prior.a, prior.b)
-        elif prior.dist == "lognormal":
-            params[name] = rng.lognormal(np.log(prior.a), prior.b)
-        else:
-            params[name] = rng.beta(*prior.beta_shapes())
+    params = {name: sample_prior(prior, rng) for name, prior in config.priors.items()}
     steps = len(design.years) - 1
     params.update({name: rng.standard_normal(steps) for name in INNOVATIONS})
     params.update({name: rng.standard_normal(steps) for name in TREND_VARIABLES})

@@ -19,6 +19,7 @@ from forecast.projection import Projection
 from forecast.report.figures import (
     coverage_table,
     plot_additions,
+    plot_binding,
     plot_coverage,
     plot_fan,
     plot_stocks,
@@ -111,6 +112,16 @@ def figure_specs(inputs: ReportInputs) -> list[FigureSpec]:
             lambda: plot_additions(p, since=cutoff - 5 if cutoff else None),
         ),
     ]
+    specs.append(
+        FigureSpec(
+            "what_binds",
+            "What binds: in each projected year, the share of posterior draws in which "
+            "money (no physical limit), the financing ceiling, the power envelope or world "
+            "chip supply caps US additions, and in which demand, wafers or HBM cap China's "
+            "domestic additions.",
+            lambda: plot_binding(p),
+        )
+    )
     if inputs.backtest is not None and not inputs.backtest.empty:
         specs.append(
             FigureSpec(
@@ -266,6 +277,14 @@ def _scenarios_blocks(inputs: ReportInputs, specs: list[FigureSpec]) -> list[Blo
         Heading(2, "Projections by scenario"),
         *_figure_blocks(specs, tuple(f"fan_{m}" for m in FAN_METRICS)),
         *_figure_blocks(specs, ("cn_additions",)),
+        Heading(2, "What binds"),
+        Para(
+            "Each projected flow is what buyers want, capped by what can be paid for, "
+            "powered and built: the financing ceiling, the US power envelope and world chip "
+            "supply for US additions; wafers and HBM for China's domestic chips. The figure "
+            "shows which limit binds in which share of draws (docs/DESIGN.md, frame v2)."
+        ),
+        *_figure_blocks(specs, ("what_binds",)),
         Heading(2, "Scenarios and their levers"),
     ]
     for scenario in inputs.projection.scenarios:

@@ -27,6 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from forecast._version import __version__
 from forecast.data import Dataset
 from forecast.errors import ScenarioError
+from forecast.metrics import BINDING, binding_shares
 from forecast.periods import parse_period
 from forecast.projection import Projection
 
@@ -389,6 +390,65 @@ def plot_additions(
                fontsize=7.5, frameon=False, title="channel", title_fontsize=8)  # fmt: skip
     fig.set_layout_engine("constrained", rect=(0, 0.04, 1, 0.96))  # room for the source line
     fig.text(0.01, 0.008, source_line(projection), fontsize=_SOURCE_SIZE, color="0.35")
+    return fig
+
+
+#: Flows whose binding limit the "what binds" figure shows, with a label.
+BINDING_PANELS = {"binding_us": "US additions", "binding_cn": "China's domestic additions"}
+_LIMIT_COLORS = ("#8c8c8c", "#c44e52", "#dd8452", "#4c72b0")
+
+
+def plot_binding(
+    projection: Projection,
+    scenarios: Sequence[str] | None = None,
+    fig: Figure | None = None,
+    *,
+    since: int | None = None,
+) -> Figure:
+    """What binds: the share of draws in which each limit caps a flow, per scenario and year.
+
+    One row per scenario, one column per flow (:data:`BINDING_PANELS`); stacked shares over
+    the projection years (the data years are not limited). The first limit of each list
+    (``money`` for the US, ``demand`` for China) means no physical limit binds.
+
+    Parameters
+    ----------
+    projection : Projection
+    scenarios : sequence of str, optional
+        Scenario names (default: all).
+    fig : matplotlib.figure.Figure, optional
+    since : int, optional
+        First year shown (default: the first projected year).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = _chosen(projection, scenarios)
+    fig = fig if fig is not None else new_figure()
+    fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 1.1 * len(names) + 1.0))
+    axes = fig.subplots(len(names), len(BINDING_PANELS), sharex=True, squeeze=False)
+    first = since if since is not None else projection.meta.get("first_limited_year")
+    shown = projection.years >= (first if first is not None else projection.years[0])
+    years = projection.years[shown]
+    for row, name in zip(axes, names):
+        i = projection.names.index(name)
+        for ax, (metric, label) in zip(row, BINDING_PANELS.items()):
+            limits = BINDING[metric]
+            shares = binding_shares(projection.values[metric][i][:, shown], limits)
+            ax.stackplot(years, *shares.values(), labels=limits,
+                         colors=_LIMIT_COLORS[: len(limits)], alpha=0.85)  # fmt: skip
+            ax.set_ylim(0, 1)
+            ax.set_title(f"{name}: {label}", fontsize=7.5)
+            ax.tick_params(labelsize=6.5)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    for ax in axes[0]:
+        ax.legend(loc="upper left", fontsize=6, frameon=True, ncols=2)
+    fig.supylabel("share of draws in which the limit binds", fontsize=8)
+    fig.suptitle("What binds: the limit that caps each flow, per scenario", fontsize=10,
+                 x=0.02, ha="left")  # fmt: skip
+    fig.set_layout_engine("constrained", rect=(0, 0.03, 1, 0.97))
+    fig.text(0.01, 0.005, source_line(projection), fontsize=_SOURCE_SIZE, color="0.35")
     return fig
 
 

@@ -34,15 +34,8 @@ import pyarrow.parquet as pq
 from distributed import Client, LocalCluster, as_completed
 
 from forecast._version import __version__
-from forecast.engine import (
-    DEFAULT_CHUNK,
-    DYNAMICS_FIELDS,
-    HISTORY_FIELDS,
-    Baseline,
-    baseline,
-    check_starts,
-    project_chunk,
-)
+from forecast.core import world_from
+from forecast.engine import DEFAULT_CHUNK, Baseline, check_starts, project_chunk
 from forecast.errors import Problem, ScenarioError
 from forecast.io import write_atomic
 from forecast.projection import DEFAULT_QUANTILES, quantile_column
@@ -122,11 +115,12 @@ def _table(
     return table
 
 
-def inputs_digest(inputs: object) -> str:
-    """SHA-256 of the projection inputs (years and every engine field)."""
-    digest = hashlib.sha256(np.ascontiguousarray(inputs.years).tobytes())
-    for name in (*HISTORY_FIELDS, *DYNAMICS_FIELDS):
-        digest.update(np.ascontiguousarray(getattr(inputs, name), dtype=float).tobytes())
+def world_digest(base: Baseline) -> str:
+    """SHA-256 of the model's world the sweep projects (years, drivers, scalars, history)."""
+    digest = hashlib.sha256(np.ascontiguousarray(base.years).tobytes())
+    for part in (base.drivers, base.scalars, base.hist):
+        for name in sorted(part):
+            digest.update(np.ascontiguousarray(part[name], dtype=float).tobytes())
     return digest.hexdigest()
 
 
@@ -134,7 +128,7 @@ def _seed_int(seed_seq: np.random.SeedSequence) -> int:
     return int(seed_seq.generate_state(1)[0])
 
 
-def _manifest(spec: SweepSpec, inputs: object, base: Baseline, **settings: object) -> dict:
+def _manifest(spec: SweepSpec, base: Baseline, **settings: object) -> dict:
     return {
         "package": "compute-gap",
         "version": __version__,
@@ -142,9 +136,9 @@ def _manifest(spec: SweepSpec, inputs: object, base: Baseline, **settings: objec
         "sweep": spec.name,
         "file": str(spec.path) if spec.path else None,
         "spec_sha256": spec.digest,
-        "inputs_sha256": inputs_digest(inputs),
+        "inputs_sha256": world_digest(base),
         **settings,
-        "draws": int(base.drivers["us_h100e"].shape[0]),
+        "draws": base.n_draws,
         "years": [int(base.years[0]), int(base.years[-1])],
         "levers": {name: list(bounds) for name, bounds in spec.levers.items()},
         "outcomes": [o.name for o in spec.outcomes],
@@ -318,11 +312,7 @@ def sweep(
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     n_rows = design_rows(spec.problem, samples, method)
     seeds = seed_streams(seed)
-    if hasattr(fit, "projection_inputs"):
-        inputs = fit.projection_inputs(n_draws=draws, seed=_seed_int(seeds["draws"]))
-    else:
-        inputs = fit
-    base = baseline(inputs, spec.horizon, np.random.default_rng(seeds["baseline"]))
+    base = world_from(fit, spec.horizon, draws, seed)  # the streams "draws" and "baseline"
     rows = design(spec.problem, samples, method, _seed_int(seeds["design"]))
     check_starts([spec.scenario(rows[0])], base, spec.horizon)
     settings = {
@@ -330,7 +320,7 @@ def sweep(
         "chunk_size": chunk_size, "chunks": -(-n_rows // chunk_size), "store_draws": store_draws,
     }  # fmt: skip
     out = Path(out)
-    manifest = _prepare_out(out, _manifest(spec, inputs, base, **settings), resume)
+    manifest = _prepare_out(out, _manifest(spec, base, **settings), resume)
     todo = [c for c in range(settings["chunks"]) if not chunk_path(out, c).exists()]
     if todo:
         with _dask_client(client, workers, processes) as dask_client:

@@ -1,0 +1,459 @@
+"""The stock-flow core: quantity names, identities and physical limits, written once.
+
+A leaf module (numpy only). The PyMC model evaluates :func:`demand_flows` and
+:func:`closed_form_stocks` with PyTensor ops (its own namespace of the same function names);
+everything else here is the forward model that carries the world past the data, used by the
+model's posterior and prior predictive, by the scenario engine (whose compiled kernel mirrors
+:func:`roll_forward` and is tested equal to it) and by the report.
+
+Every flow is what buyers want capped by what can be paid for, powered and built
+(DESIGN.md, frame v2)::
+
+    US:  capex      = min(trend capex, ceiling = multiple x operating cash flow)      finance
+         us_want    = min(capex a_US / p,                                             money
+                          (power envelope - (1 - d) power in use) / kW per new H100e) power
+    World: us_want + China's foreign chips (licensed + leakage) share world supply less the
+         rest of the world's part, rationed in proportion when short               supply
+         domestic   = min(output x yield,                                             demand
+                          wafer capacity x H100e per good wafer x yield,              wafers
+                          (HBM stockpile + domestic HBM output) / stacks per H100e)   hbm
+    K(t) = (1 - d) K(t-1) + A(t);  power in use P(t) = (1 - d) P(t-1) + A_US(t) w_new(t)
+
+Limits apply in the *limited* years (after the data); in the data years flows are the
+identities the model was fitted with (there the data, not a prior, say what was built).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+#: Stocks (H100e) and the flows (H100e per year) that fill them.
+STOCKS: dict[str, str] = {
+    "us_h100e": "us_add",
+    "cn_licensed_h100e": "cn_add_licensed",
+    "cn_leakage_h100e": "cn_add_leakage",
+    "cn_domestic_h100e": "cn_add_domestic",
+}
+FLOWS: tuple[str, ...] = tuple(STOCKS.values())
+
+#: What caps US additions, by code (``binding_us``).
+US_LIMITS: tuple[str, ...] = ("money", "finance", "power", "supply")
+#: What caps China's domestic additions, by code (``binding_cn``).
+CN_LIMITS: tuple[str, ...] = ("demand", "wafers", "hbm")
+#: What caps China's foreign additions: world supply or not (``binding_cn_foreign``: 0/1).
+CN_FOREIGN_LIMITS: tuple[str, ...] = ("demand", "supply")
+
+#: Per-year drivers the forward model reads, shape (row, year).
+DRIVERS: tuple[str, ...] = (
+    "us_capex_usd_bn", "us_capex_ceiling_usd_bn", "us_accel_share", "price_usd_per_h100e",
+    "us_power_gw", "kw_per_h100e", "world_supply_h100e", "row_share",
+    "cn_demand_usd_bn", "licensed_share", "allowed_perf", "leakage",
+    "domestic_output_h100e_potential", "domestic_yield", "hbm_cap_h100e",
+    "cn_wafer_capacity_wpm", "cn_hbm_output_stacks",
+)  # fmt: skip
+#: Per-row scalars the forward model reads, shape (row,).
+SCALARS: tuple[str, ...] = (
+    "retirement", "cn_h100e_per_wafer", "hbm_stacks_per_h100e", "hbm_stockpile_stacks",
+)  # fmt: skip
+#: What :func:`roll_forward` returns besides the flows, shape (row, year).
+STATE: tuple[str, ...] = (
+    *STOCKS, "us_capex_usd_bn", "us_power_gw", "hbm_stockpile_stacks",
+    "binding_us", "binding_cn", "binding_cn_foreign",
+)  # fmt: skip
+
+NP = SimpleNamespace(minimum=np.minimum, where=np.where, exp=np.exp, log=np.log, dot=np.dot)
+
+
+def demand_flows(ops: SimpleNamespace, d: dict) -> dict:
+    """Additions buyers want and can pay for: DESIGN.md's identities.
+
+    ``us_add = capex a_US / p``; China's licensed and leaked foreign chips from its demand;
+    domestic additions ``min(output x yield, hbm_cap)`` (the cap binds after the HBM rule in
+    the data years; a scenario's ``hbm_cap`` lever sets it in the projection).
+    """
+    price = d["price_usd_per_h100e"]
+    want_cn = d["cn_demand_usd_bn"] * 1e9 / price
+    licensed = d["licensed_share"]
+    return {
+        "us_add": d["us_capex_usd_bn"] * 1e9 * d["us_accel_share"] / price,
+        "cn_add_licensed": want_cn * licensed * d["allowed_perf"],
+        "cn_add_leakage": d["leakage"] * want_cn * (1.0 - licensed),
+        "cn_add_domestic": ops.minimum(
+            d["domestic_output_h100e_potential"] * d["domestic_yield"], d["hbm_cap_h100e"]
+        ),
+    }
+
+
+def closed_form_stocks(ops: SimpleNamespace, flows: dict, retirement, pre_growth: float, n: int):
+    """``K(t) = (1-d) K(t-1) + A(t)`` for every stock in closed form (one draw).
+
+    ``K = M A + (1-d)^(t+1) K0`` with ``K0 = A(0) r / (1 - r)``, ``r = (1-d) / pre_growth``:
+    the stock before the first year grew with its additions at ``pre_growth`` per year.
+    """
+    lag = np.subtract.outer(np.arange(n), np.arange(n))
+    keep = 1.0 - retirement
+    decay = ops.where(lag >= 0, ops.exp(ops.log(keep) * np.maximum(lag, 0)), 0.0)
+    carry = ops.exp(ops.log(keep) * np.arange(1, n + 1))
+    ratio = keep / pre_growth
+    return {
+        stock: ops.dot(decay, flows[flow]) + carry * flows[flow][0] * ratio / (1.0 - ratio)
+        for stock, flow in STOCKS.items()
+    }
+
+
+def _us_additions(d: dict, t: int, want: np.ndarray, power_keep: np.ndarray):
+    """US additions in year ``t`` before sharing world supply, and the binding limit's code."""
+    money = want * np.minimum(1.0, d["us_capex_ceiling_usd_bn"][:, t] / d["us_capex_usd_bn"][:, t])
+    power = np.maximum(d["us_power_gw"][:, t] - power_keep, 0.0) * 1e6 / d["kw_per_h100e"][:, t]
+    options = np.stack([want, money, power])  # money <= want: ties go to the lower code
+    return options.min(axis=0), options.argmin(axis=0)
+
+
+def _domestic_additions(d: dict, s: dict, t: int, stockpile: np.ndarray):
+    """China's domestic additions in year ``t`` and the code of the limit that binds."""
+    yield_ = d["domestic_yield"][:, t]
+    wafers = d["cn_wafer_capacity_wpm"][:, t] * s["cn_h100e_per_wafer"] * yield_
+    output = d["cn_hbm_output_stacks"][:, t]
+    cap = d["hbm_cap_h100e"][:, t]
+    mechanism = (output + stockpile) / s["hbm_stacks_per_h100e"]
+    hbm = np.where(np.isfinite(cap), cap, mechanism)
+    demand = d["domestic_output_h100e_potential"][:, t] * yield_
+    options = np.stack([demand, wafers, hbm])
+    return options.min(axis=0), options.argmin(axis=0)
+
+
+def roll_forward(
+    d: dict,
+    s: dict,
+    hist: dict,
+    frozen: np.ndarray,
+    limited: np.ndarray,
+    hbm_index: int,
+) -> dict:
+    """Flows, stocks and binding limits over the year grid (numpy reference of the kernel).
+
+    Parameters
+    ----------
+    d : dict
+        Every name of :data:`DRIVERS`, shape (row, year).
+    s : dict
+        Every name of :data:`SCALARS`, shape (row,).
+    hist : dict
+        Stocks and flows of the data years (:data:`STOCKS` and :data:`FLOWS`), shape
+        (row, year); used where ``frozen`` and at the first year.
+    frozen : numpy.ndarray of bool, (row, year)
+        Years kept exactly as the posterior has them (data years before a scenario's start).
+    limited : numpy.ndarray of bool, (year,)
+        Years in which the physical limits apply (after the data).
+    hbm_index : int
+        Index of the year at whose end the HBM stockpile is measured (-1: not known, so no
+        HBM limit); domestic additions draw it down from the next year on.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        :data:`FLOWS` and :data:`STATE`, shape (row, year). Binding codes index
+        :data:`US_LIMITS`, :data:`CN_LIMITS` and :data:`CN_FOREIGN_LIMITS`.
+    """
+    n_rows, n_years = frozen.shape
+    want = demand_flows(NP, d)
+    out = {name: np.zeros((n_rows, n_years)) for name in (*FLOWS, *STATE)}
+    keep = 1.0 - s["retirement"]
+    stock = {k: np.zeros(n_rows) for k in STOCKS}
+    power_used = np.zeros(n_rows)
+    stockpile = np.full(n_rows, np.inf)
+    for t in range(n_years):
+        flows = {f: want[f][:, t] for f in FLOWS}
+        if limited[t]:
+            out["us_capex_usd_bn"][:, t] = np.minimum(
+                d["us_capex_usd_bn"][:, t], d["us_capex_ceiling_usd_bn"][:, t]
+            )
+            us, code = _us_additions(d, t, flows["us_add"], keep * power_used)
+            # World supply (less the rest of the world's share) is rationed in proportion
+            # to what the US and China's foreign channels would otherwise take.
+            room = d["world_supply_h100e"][:, t] * (1.0 - d["row_share"][:, t])
+            foreign = flows["cn_add_licensed"] + flows["cn_add_leakage"]
+            scale = np.minimum(1.0, room / np.maximum(us + foreign, 1e-300))
+            flows["us_add"] = us * scale
+            out["binding_us"][:, t] = np.where(scale < 1.0, 3, code)
+            out["binding_cn_foreign"][:, t] = scale < 1.0
+            flows["cn_add_licensed"] = flows["cn_add_licensed"] * scale
+            flows["cn_add_leakage"] = flows["cn_add_leakage"] * scale
+            flows["cn_add_domestic"], out["binding_cn"][:, t] = _domestic_additions(
+                d, s, t, stockpile
+            )
+        else:
+            out["us_capex_usd_bn"][:, t] = d["us_capex_usd_bn"][:, t]
+        fixed = frozen[:, t] | (t == 0)
+        for k, f in STOCKS.items():
+            flows[f] = np.where(fixed, hist[f][:, t], flows[f])
+            stock[k] = np.where(fixed, hist[k][:, t], keep * stock[k] + flows[f])
+            out[k][:, t] = stock[k]
+            out[f][:, t] = flows[f]
+        new_power = flows["us_add"] * d["kw_per_h100e"][:, t] / 1e6
+        power_used = np.where(t == 0, stock["us_h100e"] * d["kw_per_h100e"][:, t] / 1e6,
+                              keep * power_used + new_power)  # fmt: skip
+        used_stacks = flows["cn_add_domestic"] * s["hbm_stacks_per_h100e"]
+        drawn = np.maximum(used_stacks - d["cn_hbm_output_stacks"][:, t], 0.0)
+        stockpile = np.where(t == hbm_index, s["hbm_stockpile_stacks"],
+                             np.maximum(stockpile - drawn, 0.0))  # fmt: skip
+        out["us_power_gw"][:, t] = power_used
+        out["hbm_stockpile_stacks"][:, t] = stockpile
+    return out
+
+
+#: Posterior paths over the data years that the forward model starts from, (draw, year).
+HISTORY: tuple[str, ...] = (
+    *STOCKS, *FLOWS, "us_capex_usd_bn", "us_accel_share", "price_usd_per_h100e",
+    "cn_demand_usd_bn", "licensed_share", "allowed_perf", "leakage",
+    "domestic_output_h100e_potential", "domestic_yield", "hbm_cap_h100e",
+)  # fmt: skip
+#: Per-draw parameters of the world's dynamics beyond the data, (draw,).
+DYNAMICS: tuple[str, ...] = (
+    "retirement", "us_capex_slope", "us_capex_slope_sd", "us_capex_level_sd",
+    "capex_damping", "capex_growth_longrun", "capex_ocf_multiple", "ocf_growth",
+    "price_decline", "cn_demand_growth", "cn_demand_sd", "domestic_growth", "domestic_growth_sd",
+    "power_slack", "us_power_build_gw", "us_power_build_growth", "kw_per_h100e_ref",
+    "efficiency_gain", "supply_slack", "packaging_plan_growth", "packaging_supply_growth",
+    "h100e_per_wafer_growth", "row_share", "cn_wafer_plan_factor", "cn_wafer_capacity_growth",
+    "cn_h100e_per_wafer", "cn_hbm_output_growth",
+)  # fmt: skip
+#: Data anchors of the forward model (plain numbers from the shipped data).
+ANCHORS: tuple[str, ...] = (
+    "us_ocf_usd_bn", "us_ocf_year", "kw_ref_year", "hbm_stockpile_stacks",
+    "hbm_stockpile_year", "hbm_stacks_per_h100e", "cn_hbm_output_stacks", "cn_hbm_output_year",
+)  # fmt: skip
+#: Shocks drawn per draw and future year, in this order (one generator call).
+SHOCKS: tuple[str, ...] = ("us_capex_slope", "us_capex_level", "cn_demand", "domestic")
+#: Drivers that hold their last data-year value beyond the data (the rules in force).
+HELD: tuple[str, ...] = (
+    "us_accel_share", "licensed_share", "allowed_perf", "leakage", "domestic_yield",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything the forward model needs over data years and projection, per draw.
+
+    Attributes
+    ----------
+    years : numpy.ndarray
+        Data years, then projection years.
+    n_history : int
+        Number of data years (complete filings, then guidance years).
+    n_full : int
+        Number of leading years with complete filings: kept as fitted; the limits apply after.
+    drivers : dict
+        :data:`DRIVERS`, (draw, year).
+    scalars : dict
+        :data:`SCALARS`, (draw,).
+    hist : dict
+        :data:`STOCKS` and :data:`FLOWS` as fitted, (draw, year) (NaN beyond the data).
+    limited : numpy.ndarray of bool
+        Years in which the limits apply.
+    hbm_index : int
+        See :func:`roll_forward`.
+    """
+
+    years: np.ndarray
+    n_history: int
+    n_full: int
+    drivers: dict
+    scalars: dict
+    hist: dict
+    limited: np.ndarray
+    hbm_index: int
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws."""
+        return self.scalars["retirement"].shape[0]
+
+    def frozen(self) -> np.ndarray:
+        """(draw, year): the complete-data years, kept exactly as the posterior has them."""
+        return np.broadcast_to(np.arange(len(self.years)) < self.n_full,
+                               (self.n_draws, len(self.years)))  # fmt: skip
+
+
+def _power_in_use(us_h100e: np.ndarray, us_add: np.ndarray, kw: np.ndarray, keep: np.ndarray):
+    """GW drawn by the US stock at the end of the last year given (retired chips free theirs)."""
+    power = us_h100e[:, 0] * kw[:, 0] / 1e6
+    for t in range(1, us_add.shape[1]):
+        power = keep * power + us_add[:, t] * kw[:, t] / 1e6
+    return power
+
+
+def _damped_capex(last_level: np.ndarray, p: dict, eps: np.ndarray) -> np.ndarray:
+    """Capex beyond the data: a local linear trend whose slope reverts to a long-run rate.
+
+    ``level(t) = level(t-1) + slope(t-1) + level_sd e2`` and
+    ``slope(t) = g + phi (slope(t-1) - g) + slope_sd e1`` (``phi = 1``: the model's trend).
+    """
+    level, slope = np.log(last_level), p["us_capex_slope"]
+    out = np.empty(eps.shape[1:])
+    for k in range(eps.shape[2]):
+        level = level + slope + p["us_capex_level_sd"] * eps[1, :, k]
+        slope = (
+            p["capex_growth_longrun"]
+            + p["capex_damping"] * (slope - p["capex_growth_longrun"])
+            + p["us_capex_slope_sd"] * eps[0, :, k]
+        )
+        out[:, k] = level
+    return np.exp(out)
+
+
+def _wafer_path(plan: dict, years: np.ndarray, p: dict) -> np.ndarray:
+    """China's wafer capacity over ``years``: the plan x realised fraction, then growth.
+
+    With no capacity figure in the data the limit is unknown: infinite capacity.
+    """
+    if not plan:
+        return np.full((len(p["retirement"]), len(years)), np.inf)
+    known = np.array(sorted(plan))
+    planned = np.interp(years, known, [plan[y] for y in known])
+    beyond = np.maximum(years - known[-1], 0)
+    factor = p["cn_wafer_plan_factor"][:, None]
+    return planned * factor * np.exp(p["cn_wafer_capacity_growth"][:, None] * beyond)
+
+
+def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
+    """The model's world from the data years to ``horizon`` (one call: one future).
+
+    Capex follows the damped trend under the financing ceiling; price falls at the
+    price-performance rate; China's demand and domestic output continue their random walks
+    (with their shocks); shares, yields and controls in force stay; the limits (power
+    envelope, world chip supply, China's wafers and HBM) grow from what the last complete
+    data year used.
+
+    Parameters
+    ----------
+    inputs : ProjectionInputs-like
+        ``years``, ``n_full``, ``hist`` (:data:`HISTORY`), ``dynamics`` (:data:`DYNAMICS`),
+        ``anchors`` (:data:`ANCHORS`) and ``wafer_plan`` ({year: wafers per month}).
+    horizon : int
+        Last projected year (>= the last data year).
+    rng : numpy.random.Generator
+        Draws the shocks (:data:`SHOCKS`), shared by all scenarios: paired draws.
+    """
+    hist, p, a = inputs.hist, inputs.dynamics, inputs.anchors
+    data_years = np.asarray(inputs.years).astype(int)
+    n_draws, n_hist = hist["us_h100e"].shape
+    n_full, n_future = int(inputs.n_full), max(horizon - int(data_years[-1]), 0)
+    years = np.concatenate([data_years, data_years[-1] + np.arange(1, n_future + 1)])
+    eps = rng.standard_normal((len(SHOCKS), n_draws, n_future))
+    col = lambda name: np.asarray(p[name], dtype=float)[:, None]  # noqa: E731
+    ahead = np.arange(1, n_future + 1)
+
+    def walk(name, growth, sd=None, shock=0):
+        steps = col(growth) + (col(sd) * eps[shock] if sd else 0.0)
+        path = hist[name][:, -1:] * np.exp(np.cumsum(steps * np.ones(n_future), axis=1))
+        return np.concatenate([hist[name], path], axis=1)
+
+    d = {name: np.concatenate([hist[name], np.repeat(hist[name][:, -1:], n_future, 1)], 1)
+         for name in HELD}  # fmt: skip
+    d["us_capex_usd_bn"] = np.concatenate(
+        [hist["us_capex_usd_bn"], _damped_capex(hist["us_capex_usd_bn"][:, -1], p, eps)], 1
+    )
+    d["price_usd_per_h100e"] = np.concatenate(
+        [
+            hist["price_usd_per_h100e"],
+            hist["price_usd_per_h100e"][:, -1:] * np.exp(-col("price_decline") * ahead),
+        ],
+        1,
+    )
+    # China's buyers are hyperscalers under the same money limits: their growth in spending
+    # on foreign accelerators reverts to the long-run rate as fast as US capex growth does.
+    reverting = (
+        p["capex_growth_longrun"][:, None]
+        + (p["cn_demand_growth"] - p["capex_growth_longrun"])[:, None]
+        * p["capex_damping"][:, None] ** ahead
+    )
+    d["cn_demand_usd_bn"] = np.concatenate(
+        [hist["cn_demand_usd_bn"], hist["cn_demand_usd_bn"][:, -1:] * np.exp(
+            np.cumsum(reverting + col("cn_demand_sd") * eps[2], axis=1))], 1)  # fmt: skip
+    d["domestic_output_h100e_potential"] = walk(
+        "domestic_output_h100e_potential", "domestic_growth", "domestic_growth_sd", 3
+    )
+    d["hbm_cap_h100e"] = np.concatenate([hist["hbm_cap_h100e"],
+                                         np.full((n_draws, n_future), np.inf)], 1)  # fmt: skip
+    d.update(_limits(hist, p, a, years, n_full))
+    d["cn_wafer_capacity_wpm"] = np.where(
+        years > data_years[n_full - 1], _wafer_path(inputs.wafer_plan, years, p), np.inf
+    )
+    hbm_age = years - a["cn_hbm_output_year"]
+    d["cn_hbm_output_stacks"] = (hbm_age >= 0) * a["cn_hbm_output_stacks"] * np.exp(
+        col("cn_hbm_output_growth") * np.maximum(hbm_age, 0)
+    )  # fmt: skip
+    scalars = {
+        "retirement": np.asarray(p["retirement"], dtype=float),
+        "cn_h100e_per_wafer": np.asarray(p["cn_h100e_per_wafer"], dtype=float),
+        "hbm_stacks_per_h100e": np.full(n_draws, a["hbm_stacks_per_h100e"]),
+        "hbm_stockpile_stacks": np.full(n_draws, a["hbm_stockpile_stacks"]),
+    }
+    pad = np.full((n_draws, n_future), np.nan)
+    past = {k: np.concatenate([hist[k], pad], 1) for k in (*STOCKS, *FLOWS)}
+    stockpile_year = a["hbm_stockpile_year"]
+    hbm_index = int(stockpile_year - years[0]) if np.isfinite(stockpile_year) else -1
+    limited = np.arange(len(years)) >= n_full
+    return World(years, n_hist, n_full, d, scalars, past, limited, hbm_index)
+
+
+def _limits(hist: dict, p: dict, a: dict, years: np.ndarray, n_full: int) -> dict:
+    """Financing ceiling, power envelope, kW per new H100e and world supply over ``years``.
+
+    Infinite (not applied) in the complete-data years; from the next year on they grow
+    from what the last complete year used.
+    """
+    n_draws = hist["us_h100e"].shape[0]
+    col = lambda name: np.asarray(p[name], dtype=float)[:, None]  # noqa: E731
+    later = np.arange(len(years)) >= n_full
+    k = np.maximum(years - years[n_full - 1], 0)  # years after the last complete one
+    ceiling = col("capex_ocf_multiple") * a["us_ocf_usd_bn"] * np.exp(
+        col("ocf_growth") * (years - a["us_ocf_year"])
+    )  # fmt: skip
+    kw = col("kw_per_h100e_ref") * np.exp(-col("efficiency_gain") * (years - a["kw_ref_year"]))
+    keep = 1.0 - np.asarray(p["retirement"], dtype=float)
+    in_use = _power_in_use(hist["us_h100e"][:, :n_full], hist["us_add"][:, :n_full],
+                           kw[:, :n_full], keep)  # fmt: skip
+    build = col("us_power_build_gw") * np.exp(col("us_power_build_growth") * (k - 1))
+    slack = np.exp(np.maximum(col("power_slack"), 0.0))  # never below what is installed
+    envelope = in_use[:, None] * slack + np.cumsum(build * later, axis=1)
+    last = n_full - 1
+    row = col("row_share")
+    bought = (
+        hist["us_add"][:, last] + hist["cn_add_licensed"][:, last] + hist["cn_add_leakage"][:, last]
+    )
+    growth = np.where(k == 1, col("packaging_plan_growth"), col("packaging_supply_growth"))
+    growth = (growth + col("h100e_per_wafer_growth")) * later
+    supply = bought[:, None] / (1.0 - row) * np.exp(col("supply_slack") + np.cumsum(growth, 1))
+    inf = np.inf * np.ones((n_draws, len(years)))
+    return {
+        "us_capex_ceiling_usd_bn": np.where(later, ceiling, inf),
+        "us_power_gw": np.where(later, envelope, inf),
+        "kw_per_h100e": kw,
+        "world_supply_h100e": np.where(later, supply, inf),
+        "row_share": np.where(later, row, 0.0),
+    }
+
+
+def world_from(fit: object, horizon: int, draws: int | None, seed: int) -> World:
+    """The model's world for a fit (or its projection inputs) from one integer seed.
+
+    ``SeedSequence(seed)`` spawns two streams: the first chooses the posterior draws and
+    draws the world's priors, the second the shocks. The scenario engine and the model's
+    posterior predictive both start here, so their futures are the same draws.
+    """
+    draw_seed, shock_seed = np.random.SeedSequence(seed).spawn(2)
+    if hasattr(fit, "projection_inputs"):
+        fit = fit.projection_inputs(n_draws=draws, seed=int(draw_seed.generate_state(1)[0]))
+    return extend(fit, horizon, np.random.default_rng(shock_seed))
+
+
+def project_world(world: World) -> dict:
+    """:func:`roll_forward` over a :class:`World` with its complete-data years kept."""
+    return roll_forward(
+        world.drivers, world.scalars, world.hist, world.frozen(), world.limited, world.hbm_index
+    )

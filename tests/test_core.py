@@ -1,0 +1,190 @@
+"""The stock-flow core: limits as properties, the compiled mirror, and one code path."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forecast import core
+from forecast._kernels import OUTPUTS
+from forecast.engine import _lever_arrays, project_chunk
+from forecast.projection import project
+from forecast.scenarios import scenario_from_dict
+from tests.synthetic import synthetic_inputs
+
+RTOL = 1e-9
+
+
+@functools.lru_cache
+def _inputs(seed: int, n_draws: int):
+    return synthetic_inputs(n_draws=n_draws, first=2019, last=2025, seed=seed)
+
+
+def _world(seed: int = 0, n_draws: int = 40, horizon: int = 2035, **dynamics) -> core.World:
+    inputs = _inputs(seed, n_draws)
+    if dynamics:
+        inputs = replace(inputs, dynamics={**inputs.dynamics, **dynamics})
+    return core.extend(inputs, horizon, np.random.default_rng(seed))
+
+
+def _limit_checks(world: core.World, out: dict) -> None:
+    """Every flow within its limit, in every limited year and draw."""
+    d, s, t = world.drivers, world.scalars, world.limited
+    tol = 1 + 1e-9
+    want = core.demand_flows(core.NP, d)
+    for f in core.FLOWS:
+        assert np.all(out[f][:, t] <= want[f][:, t] * tol + 1e-6)
+        assert np.all(out[f] >= 0)
+    for k in core.STOCKS:
+        assert np.all(out[k] >= 0)
+    # money: what capex under the financing ceiling buys
+    money = d["us_capex_ceiling_usd_bn"] * 1e9 * d["us_accel_share"] / d["price_usd_per_h100e"]
+    assert np.all(out["us_add"][:, t] <= money[:, t] * tol)
+    assert np.all(out["us_capex_usd_bn"][:, t] <= d["us_capex_ceiling_usd_bn"][:, t] * tol)
+    # power: the stock never draws more than the envelope
+    assert np.all(out["us_power_gw"][:, t] <= d["us_power_gw"][:, t] * tol)
+    # supply: US plus China's foreign chips within world output less the rest of the world
+    bought = out["us_add"] + out["cn_add_licensed"] + out["cn_add_leakage"]
+    room = d["world_supply_h100e"] * (1 - d["row_share"])
+    assert np.all(bought[:, t] <= room[:, t] * tol)
+    # China's fabs: wafers and HBM (stockpile never negative)
+    wafers = d["cn_wafer_capacity_wpm"] * s["cn_h100e_per_wafer"][:, None] * d["domestic_yield"]
+    assert np.all(out["cn_add_domestic"][:, t] <= wafers[:, t] * tol)
+    assert np.all(out["hbm_stockpile_stacks"] >= 0)
+    stacks = out["cn_add_domestic"] * s["hbm_stacks_per_h100e"][:, None]
+    after = np.arange(len(world.years)) > world.hbm_index
+    used = np.cumsum(np.where(after, stacks - d["cn_hbm_output_stacks"], 0), axis=1)
+    assert np.all(used[:, t] <= s["hbm_stockpile_stacks"][:, None] * tol + 1e-3)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 4),
+    build=st.floats(0.0, 40.0),
+    slack=st.floats(-0.5, 0.5),
+    row=st.floats(0.0, 0.9),
+    multiple=st.floats(0.2, 3.0),
+    per_wafer=st.floats(1.0, 2000.0),
+)
+def test_no_flow_exceeds_its_limit(seed, build, slack, row, multiple, per_wafer) -> None:
+    n = 30
+    world = _world(
+        seed, n, us_power_build_gw=np.full(n, build), power_slack=np.full(n, slack),
+        supply_slack=np.full(n, slack), row_share=np.full(n, row),
+        capex_ocf_multiple=np.full(n, multiple), cn_h100e_per_wafer=np.full(n, per_wafer),
+    )  # fmt: skip
+    _limit_checks(world, core.project_world(world))
+
+
+def _scaled(world: core.World, driver: str, factor: float, years: np.ndarray) -> core.World:
+    drivers = dict(world.drivers)
+    drivers[driver] = np.where(years, drivers[driver] * factor, drivers[driver])
+    return replace(world, drivers=drivers)
+
+
+LIMITS = {
+    "us_capex_ceiling_usd_bn": "us_add",
+    "us_power_gw": "us_add",
+    "world_supply_h100e": "us_add",
+    "cn_wafer_capacity_wpm": "cn_add_domestic",
+    "cn_hbm_output_stacks": "cn_add_domestic",
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 4),
+    limit=st.sampled_from(sorted(LIMITS)),
+    factor=st.floats(1.0, 5.0),
+    year=st.integers(2026, 2035),
+)
+def test_raising_a_limit_never_lowers_additions(seed, limit, factor, year) -> None:
+    """From ``year`` on, a higher limit gives at least the same cumulative additions (and
+    the same additions in that year); a lower one never gives more.
+
+    With chips of one efficiency (``efficiency_gain = 0``): when newer chips need less power,
+    more old chips can crowd out newer ones, the one intertemporal effect the core has.
+    """
+    world = _world(seed, 30, efficiency_gain=np.zeros(30))
+    from_year = world.years >= year
+    flow = LIMITS[limit]
+    base = core.project_world(world)[flow]
+    for f, sign in ((factor, 1), (1 / factor, -1)):
+        moved = core.project_world(_scaled(world, limit, f, from_year))[flow]
+        col = int(np.argmax(from_year))
+        assert np.all(sign * (moved[:, col] - base[:, col]) >= -1e-6 * base[:, col])
+        gain = np.cumsum(moved - base, axis=1)[:, from_year]
+        assert np.all(sign * gain >= -1e-6 * np.cumsum(base, axis=1)[:, from_year])
+
+
+def test_binding_codes_name_the_smallest_limit() -> None:
+    world = _world(3, 50)
+    out = core.project_world(world)
+    us = out["binding_us"][:, world.limited]
+    cn = out["binding_cn"][:, world.limited]
+    assert set(np.unique(us)) <= set(range(len(core.US_LIMITS)))
+    assert set(np.unique(cn)) <= set(range(len(core.CN_LIMITS)))
+    assert len(np.unique(us)) > 1 and len(np.unique(cn)) > 1  # the synthetic world mixes
+    power_bound = out["binding_us"] == 2
+    envelope = world.drivers["us_power_gw"]
+    np.testing.assert_allclose(out["us_power_gw"][power_bound], envelope[power_bound], rtol=1e-9)
+
+
+def _scenario(name: str, start: int = 2026, **levers) -> object:
+    return scenario_from_dict(
+        {"name": name, "description": f"test {name}", "start": start, "levers": levers}
+    )
+
+
+@pytest.mark.parametrize(
+    "levers",
+    [
+        {},
+        {"licensed_share": 0.8, "leakage": 0.05, "hbm_cap": 2e5},
+        {"us_power_gw_growth": 0.3, "packaging_supply_growth": 0.6, "cn_hbm_output": 1e7},
+        {"us_capex_growth": [[2026, 0.5], [2030, -0.2]], "cn_wafer_capacity_growth": 0.4},
+    ],
+)
+def test_compiled_kernel_equals_the_core_draw_by_draw(levers) -> None:
+    world = _world(5, 60)
+    scenarios = [_scenario("a", **levers), _scenario("b", start=2024, leakage=0.3)]
+    got = project_chunk(scenarios, world, seed=1)
+    drivers = _lever_arrays(scenarios, world, seed=1)
+    for i, scenario in enumerate(scenarios):
+        d = {k: np.broadcast_to(v[min(i, v.shape[0] - 1)], world.drivers["us_capex_usd_bn"].shape)
+             for k, v in drivers.items()}  # fmt: skip
+        frozen = np.broadcast_to(
+            (world.years < scenario.start) & (np.arange(len(world.years)) < world.n_full),
+            d["us_capex_usd_bn"].shape,
+        )
+        ref = core.roll_forward(d, world.scalars, world.hist, frozen, world.limited,
+                                world.hbm_index)  # fmt: skip
+        for name in OUTPUTS:
+            if name in ref:
+                np.testing.assert_allclose(got[name][i], ref[name], rtol=RTOL, atol=1e-6)
+        np.testing.assert_allclose(got["us_h100e"][i], ref["us_h100e"], rtol=RTOL)
+        cn = ref["cn_licensed_h100e"] + ref["cn_leakage_h100e"] + ref["cn_domestic_h100e"]
+        np.testing.assert_allclose(got["cn_h100e"][i], cn, rtol=RTOL)
+
+
+def test_status_quo_equals_the_model_forecast_draw_by_draw() -> None:
+    """The engine's status quo is the model's own future: one world, one recursion."""
+    inputs = synthetic_inputs(n_draws=80, first=2019, last=2025, seed=7)
+    projection = project(inputs, [_scenario("sq")], horizon=2035, seed=11)
+    world = core.world_from(inputs, 2035, None, 11)
+    forecast = core.project_world(world)
+    for name in ("us_h100e", "us_add", "cn_add_leakage", "cn_add_domestic", "us_power_gw"):
+        np.testing.assert_allclose(projection.values[name][0], forecast[name], rtol=RTOL)
+    for name in ("binding_us", "binding_cn"):
+        np.testing.assert_array_equal(projection.values[name][0], forecast[name])
+
+
+def test_outputs_cover_metrics_and_binding() -> None:
+    from forecast.metrics import BINDING, METRICS
+
+    assert OUTPUTS == (*METRICS, *BINDING)
