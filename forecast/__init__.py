@@ -1,6 +1,7 @@
 """compute-gap: forecast the US-China AI compute gap under export-control scenarios."""
 
 from forecast._version import __version__
+from forecast.attribution import attribute
 from forecast.backtest import BacktestResult, backtest
 from forecast.baselines import (
     MODELS,
@@ -36,6 +37,7 @@ __all__ = [
     "SweepResult",
     "TooShortError",
     "__version__",
+    "attribute",
     "backtest",
     "fit",
     "forecast_series",

@@ -13,46 +13,84 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def row_years_behind(us: np.ndarray, cn: np.ndarray, years: np.ndarray, out: np.ndarray) -> None:
-    """Fill ``out[t]`` with the lag of China behind the US at each year of one row.
-
-    See :func:`forecast.metrics.years_behind` for the definition.
-    """
-    n = us.shape[0]
-    log_max = np.empty(n)
+def _logs(x: np.ndarray, log: np.ndarray, log_max: np.ndarray) -> None:
+    """``log[t] = log(x[t])`` and ``log_max[t] = max(log[:t + 1])`` (the first time the path
+    reached a level)."""
     running = -math.inf
-    for t in range(n):
-        running = max(running, math.log(us[t]))
+    for t in range(x.shape[0]):
+        log[t] = math.log(x[t])
+        running = max(running, log[t])
         log_max[t] = running
-        target = math.log(cn[t])
-        if log_max[0] >= target:  # the US was there before the data start: censored
-            out[t] = years[t] - years[0]
-        elif log_max[t] < target:  # China at or above the US level
-            out[t] = 0.0
-        else:
-            j = 1
-            while log_max[j] < target:
-                j += 1
-            frac = (target - log_max[j - 1]) / (log_max[j] - log_max[j - 1])
-            crossing = years[j - 1] + frac * (years[j] - years[j - 1])
-            out[t] = max(years[t] - crossing, 0.0)
 
 
 @numba.njit(cache=True)
-def years_behind_rows(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """:func:`row_years_behind` over the rows of 2-d arrays (row, year)."""
+def _lag(log_max: np.ndarray, target: float, years: np.ndarray, t: int) -> tuple:
+    """(lag, censored): years since the leader's running maximum first reached ``target``."""
+    if log_max[0] >= target:
+        return years[t] - years[0], True
+    j = 1
+    while j < t and log_max[j] < target:
+        j += 1
+    frac = (target - log_max[j - 1]) / (log_max[j] - log_max[j - 1])
+    return max(years[t] - (years[j - 1] + frac * (years[j] - years[j - 1])), 0.0), False
+
+
+@numba.njit(cache=True)
+def row_years_behind(
+    us: np.ndarray,
+    cn: np.ndarray,
+    years: np.ndarray,
+    out: np.ndarray,
+    censored: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
+    """Fill ``out[t]`` with China's signed lag behind the US at each year of one row.
+
+    See :func:`forecast.metrics.years_behind` for the definition; ``censored[t]`` is 1 where
+    the crossing lies before the data (the lag is then a bound, ``t - years[0]``).
+    ``scratch``: a (4, year) work array (reused across rows).
+    """
+    us_log, us_max, cn_log, cn_max = scratch[0], scratch[1], scratch[2], scratch[3]
+    _logs(us, us_log, us_max)
+    _logs(cn, cn_log, cn_max)
+    for t in range(us.shape[0]):
+        if cn[t] == us[t]:
+            out[t], censored[t] = 0.0, 0.0
+            continue
+        if cn[t] < us[t]:
+            lag, cut = _lag(us_max, cn_log[t], years, t)
+        else:
+            lag, cut = _lag(cn_max, us_log[t], years, t)
+            lag = -lag
+        out[t] = lag
+        censored[t] = 1.0 if cut else 0.0
+
+
+@numba.njit(cache=True)
+def years_behind_rows(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> tuple:
+    """:func:`row_years_behind` over the rows of 2-d arrays (row, year): (lag, censored)."""
     out = np.empty(us.shape)
+    censored = np.empty(us.shape)
+    scratch = np.empty((4, us.shape[1]))
     for i in range(us.shape[0]):
-        row_years_behind(us[i], cn[i], years, out[i])
-    return out
+        row_years_behind(us[i], cn[i], years, out[i], censored[i], scratch)
+    return out, censored
 
 
 #: Outputs of :func:`project_rows`, in this order (axis 0 of ``out``).
 OUTPUTS = (
     "us_h100e", "cn_h100e", "ratio_us_cn", "cn_share", "years_behind",
+    "us_eff_h100e", "cn_eff_h100e", "ratio_eff_us_cn",
     "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
     "us_capex_usd_bn", "us_power_gw", "binding_us", "binding_cn", "binding_cn_foreign",
+    "years_behind_censored",
 )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _at(x: np.ndarray, s: int, d: int, t: int) -> float:
+    """``x[s, d, t]`` of a driver passed once (leading axis 1) or per scenario."""
+    return x[min(s, x.shape[0] - 1), d, t]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -63,7 +101,6 @@ def project_rows(
     frozen: np.ndarray,
     limited: np.ndarray,
     hbm_index: int,
-    utilization: np.ndarray,
     years: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -82,7 +119,6 @@ def project_rows(
     frozen : (scenario, year) bool
     limited : (year,) bool
     hbm_index : int
-    utilization : (scenario or 1, draw, year)
     years : (year,) float
     out : (len(OUTPUTS), scenario, draw, year)
     """
@@ -104,55 +140,80 @@ def project_rows(
         cap_d,
         wafer_d,
         hbm_out_d,
+        capacity_d,
+        enforce_d,
+        premium_d,
+        subst_d,
+        restrict_d,
+        unserved0_d,
+        util_us_d,
+        util_cn_d,
     ) = drivers
-    retirement, per_wafer, stacks_per, stockpile0 = scalars
+    retirement, per_wafer, stacks_per, stockpile0, premium0, dom_price = scalars
     n_scen, n_draw, n_year = out.shape[1], out.shape[2], out.shape[3]
     stock = np.empty(4)
     flow = np.empty(4)
+    scratch = np.empty((4, n_year))
     for s in range(n_scen):
         for d in range(n_draw):
             keep = 1.0 - retirement[d]
             power_used = 0.0
             stockpile = math.inf
             for t in range(n_year):
-                i = (min(s, capex_d.shape[0] - 1), d, t)
-                capex = capex_d[i]
-                price = price_d[min(s, price_d.shape[0] - 1), d, t]
-                share = share_d[min(s, share_d.shape[0] - 1), d, t]
-                want_cn = demand_d[min(s, demand_d.shape[0] - 1), d, t] * 1e9 / price
-                lic = licensed_d[min(s, licensed_d.shape[0] - 1), d, t]
-                flow[0] = capex * 1e9 * share / price
-                flow[1] = want_cn * lic * allowed_d[min(s, allowed_d.shape[0] - 1), d, t]
-                flow[2] = leakage_d[min(s, leakage_d.shape[0] - 1), d, t] * want_cn * (1.0 - lic)
-                yld = yield_d[min(s, yield_d.shape[0] - 1), d, t]
-                dom_want = output_d[min(s, output_d.shape[0] - 1), d, t] * yld
-                cap = cap_d[min(s, cap_d.shape[0] - 1), d, t]
+                capex = _at(capex_d, s, d, t)
+                price = _at(price_d, s, d, t)
+                demand = _at(demand_d, s, d, t)
+                lic = _at(licensed_d, s, d, t)
+                allowed = _at(allowed_d, s, d, t)
+                leak = _at(leakage_d, s, d, t)
+                yld = _at(yield_d, s, d, t)
+                dom_want = _at(output_d, s, d, t) * yld
+                cap = _at(cap_d, s, d, t)
+                hbm_out = _at(hbm_out_d, s, d, t)
+                kw = _at(kw_d, s, d, t)
+                per_usd = 1e9 / price  # H100e per USD bn
+                want_cn = demand * per_usd
+                flow[0] = capex * per_usd * _at(share_d, s, d, t)
+                flow[1] = want_cn * lic * allowed
+                flow[2] = leak * want_cn * (1.0 - lic)
                 flow[3] = min(dom_want, cap)
-                hbm_out = hbm_out_d[min(s, hbm_out_d.shape[0] - 1), d, t]
-                kw = kw_d[min(s, kw_d.shape[0] - 1), d, t]
                 code_us, code_cn, code_foreign = 0.0, 0.0, 0.0
                 spent = capex
                 if limited[t]:
-                    ceiling = ceiling_d[min(s, ceiling_d.shape[0] - 1), d, t]
+                    # China's foreign channels: licences, then smuggling up to its capacity
+                    restrict = _at(restrict_d, s, d, t)
+                    factor = _at(premium_d, s, d, t)
+                    restricted = demand * (1.0 - lic)
+                    flow[1] = want_cn * lic * (1.0 - restrict) * allowed
+                    smuggle = leak * restricted * per_usd * premium0[d] / factor
+                    capacity = _at(capacity_d, s, d, t) * (1.0 - _at(enforce_d, s, d, t))
+                    if capacity < smuggle:
+                        smuggle, code_foreign = capacity, 1.0
+                    flow[2] = smuggle
+                    unserved = max(restricted + demand * lic * restrict
+                                   - smuggle * price * factor / 1e9, 0.0)  # fmt: skip
+                    extra = _at(subst_d, s, d, t) * (unserved - _at(unserved0_d, s, d, t))
+                    dom_want = max(dom_want + extra * per_usd / dom_price[d], 0.0)
+                    # US: money, finance, power; then world supply shared with China
+                    ceiling = _at(ceiling_d, s, d, t)
                     money = flow[0] * min(1.0, ceiling / capex)
                     spent = min(capex, ceiling)
-                    headroom = power_d[min(s, power_d.shape[0] - 1), d, t] - keep * power_used
+                    headroom = _at(power_d, s, d, t) - keep * power_used
                     power = max(headroom, 0.0) * 1e6 / kw
                     best, code_us = flow[0], 0.0
                     if money < best:
                         best, code_us = money, 1.0
                     if power < best:
                         best, code_us = power, 2.0
-                    room = supply_d[min(s, supply_d.shape[0] - 1), d, t] * (
-                        1.0 - row_d[min(s, row_d.shape[0] - 1), d, t]
-                    )
+                    room = _at(supply_d, s, d, t) * (1.0 - _at(row_d, s, d, t))
                     scale = min(1.0, room / max(best + flow[1] + flow[2], 1e-300))
                     if scale < 1.0:
-                        code_us, code_foreign = 3.0, 1.0
+                        code_us, code_foreign = 3.0, 2.0
                     flow[0] = best * scale
                     flow[1] *= scale
                     flow[2] *= scale
-                    wafers = wafer_d[min(s, wafer_d.shape[0] - 1), d, t] * per_wafer[d] * yld
+                    # China's fabs: wafers and HBM
+                    wafers = _at(wafer_d, s, d, t) * per_wafer[d] * yld
                     hbm = cap if math.isfinite(cap) else (hbm_out + stockpile) / stacks_per[d]
                     best, code_cn = dom_want, 0.0
                     if wafers < best:
@@ -174,18 +235,23 @@ def project_rows(
                 drawn = max(flow[3] * stacks_per[d] - hbm_out, 0.0)
                 stockpile = stockpile0[d] if t == hbm_index else max(stockpile - drawn, 0.0)
                 us = stock[0]
-                cn = (stock[1] + stock[2] + stock[3]) * utilization[
-                    min(s, utilization.shape[0] - 1), d, t
-                ]
+                cn = stock[1] + stock[2] + stock[3]
+                us_eff = us * _at(util_us_d, s, d, t)
+                cn_eff = cn * _at(util_cn_d, s, d, t)
                 out[0, s, d, t] = us
                 out[1, s, d, t] = cn
                 out[2, s, d, t] = us / cn
                 out[3, s, d, t] = cn / (us + cn)
+                out[5, s, d, t] = us_eff
+                out[6, s, d, t] = cn_eff
+                out[7, s, d, t] = us_eff / cn_eff
                 for c in range(4):
-                    out[5 + c, s, d, t] = flow[c]
-                out[9, s, d, t] = spent
-                out[10, s, d, t] = power_used
-                out[11, s, d, t] = code_us
-                out[12, s, d, t] = code_cn
-                out[13, s, d, t] = code_foreign
-            row_years_behind(out[0, s, d], out[1, s, d], years, out[4, s, d])
+                    out[8 + c, s, d, t] = flow[c]
+                out[12, s, d, t] = spent
+                out[13, s, d, t] = power_used
+                out[14, s, d, t] = code_us
+                out[15, s, d, t] = code_cn
+                out[16, s, d, t] = code_foreign
+            row_years_behind(
+                out[0, s, d], out[1, s, d], years, out[4, s, d], out[17, s, d], scratch
+            )

@@ -12,11 +12,16 @@ Every flow is what buyers want capped by what can be paid for, powered and built
     US:  capex      = min(trend capex, ceiling = multiple x operating cash flow)      finance
          us_want    = min(capex a_US / p,                                             money
                           (power envelope - (1 - d) power in use) / kW per new H100e) power
-    World: us_want + China's foreign chips (licensed + leakage) share world supply less the
-         rest of the world's part, rationed in proportion when short               supply
-         domestic   = min(output x yield,                                             demand
+    CN:  licensed   = demand x licensed share x (1 - China's own restriction) x allowed
+                      perf / p   (a fixed licensed chip falls behind the frontier)
+         smuggled   = min(leakage x restricted demand at a premium,                  demand
+                          capacity x (1 - enforcement))                              smuggling
+         unserved restricted dollars turn partly to domestic chips (substitution)
+         domestic   = min(output x yield + substitution,                             demand
                           wafer capacity x H100e per good wafer x yield,              wafers
                           (HBM stockpile + domestic HBM output) / stacks per H100e)   hbm
+    World: us_want + China's foreign chips (licensed + smuggled) share world supply less
+         the rest of the world's part, rationed in proportion when short           supply
     K(t) = (1 - d) K(t-1) + A(t);  power in use P(t) = (1 - d) P(t-1) + A_US(t) w_new(t)
 
 Limits apply in the *limited* years (after the data); in the data years flows are the
@@ -43,8 +48,8 @@ FLOWS: tuple[str, ...] = tuple(STOCKS.values())
 US_LIMITS: tuple[str, ...] = ("money", "finance", "power", "supply")
 #: What caps China's domestic additions, by code (``binding_cn``).
 CN_LIMITS: tuple[str, ...] = ("demand", "wafers", "hbm")
-#: What caps China's foreign additions: world supply or not (``binding_cn_foreign``: 0/1).
-CN_FOREIGN_LIMITS: tuple[str, ...] = ("demand", "supply")
+#: What caps China's foreign additions (``binding_cn_foreign``): smuggling capacity, supply.
+CN_FOREIGN_LIMITS: tuple[str, ...] = ("demand", "smuggling", "supply")
 
 #: Per-year drivers the forward model reads, shape (row, year).
 DRIVERS: tuple[str, ...] = (
@@ -53,10 +58,13 @@ DRIVERS: tuple[str, ...] = (
     "cn_demand_usd_bn", "licensed_share", "allowed_perf", "leakage",
     "domestic_output_h100e_potential", "domestic_yield", "hbm_cap_h100e",
     "cn_wafer_capacity_wpm", "cn_hbm_output_stacks",
+    "smuggling_capacity_h100e", "enforcement", "smuggling_price_factor", "substitution",
+    "cn_import_restriction", "cn_unserved_base_usd_bn", "us_utilization", "cn_utilization",
 )  # fmt: skip
 #: Per-row scalars the forward model reads, shape (row,).
 SCALARS: tuple[str, ...] = (
     "retirement", "cn_h100e_per_wafer", "hbm_stacks_per_h100e", "hbm_stockpile_stacks",
+    "smuggling_price_factor0", "domestic_price_factor",
 )  # fmt: skip
 #: What :func:`roll_forward` returns besides the flows, shape (row, year).
 STATE: tuple[str, ...] = (
@@ -112,15 +120,51 @@ def _us_additions(d: dict, t: int, want: np.ndarray, power_keep: np.ndarray):
     return options.min(axis=0), options.argmin(axis=0)
 
 
-def _domestic_additions(d: dict, s: dict, t: int, stockpile: np.ndarray):
-    """China's domestic additions in year ``t`` and the code of the limit that binds."""
+def china_channels(d: dict, s: dict) -> dict:
+    """China's licensed and smuggled foreign additions and its unserved dollars.
+
+    Licensed purchases: the licensed share of demand, less China's own restriction
+    (customs holds, guidance), at the licensed chip's performance per dollar. Restricted
+    demand seeks smuggled chips (the fitted ``leakage`` rate, fewer when the premium rises
+    above its base) up to the smuggling capacity left by enforcement. What is neither
+    licensed nor smuggled is unserved (USD bn); part of it may turn to domestic chips.
+
+    Parameters
+    ----------
+    d : dict
+        Drivers (any broadcastable shape).
+    s : dict
+        ``smuggling_price_factor0`` (shaped to broadcast with ``d``).
+    """
+    price, demand = d["price_usd_per_h100e"], d["cn_demand_usd_bn"]
+    licensed, restriction = d["licensed_share"], d["cn_import_restriction"]
+    factor = d["smuggling_price_factor"]
+    restricted = demand * (1.0 - licensed)
+    want = d["leakage"] * restricted * 1e9 / price * s["smuggling_price_factor0"] / factor
+    capacity = d["smuggling_capacity_h100e"] * (1.0 - d["enforcement"])
+    smuggled = np.minimum(want, capacity)
+    spent = smuggled * price * factor / 1e9
+    bought = demand * licensed * (1.0 - restriction)
+    return {
+        "cn_add_licensed": bought * 1e9 * d["allowed_perf"] / price,
+        "cn_add_leakage": smuggled,
+        "capped": capacity < want,
+        "unserved_usd_bn": np.maximum(restricted + demand * licensed * restriction - spent, 0.0),
+    }
+
+
+def _domestic_additions(d: dict, s: dict, t: int, stockpile: np.ndarray, extra: np.ndarray):
+    """China's domestic additions in year ``t`` and the code of the limit that binds.
+
+    ``extra``: domestic H100e demanded beyond the trend (substitution from unserved demand).
+    """
     yield_ = d["domestic_yield"][:, t]
     wafers = d["cn_wafer_capacity_wpm"][:, t] * s["cn_h100e_per_wafer"] * yield_
     output = d["cn_hbm_output_stacks"][:, t]
     cap = d["hbm_cap_h100e"][:, t]
     mechanism = (output + stockpile) / s["hbm_stacks_per_h100e"]
     hbm = np.where(np.isfinite(cap), cap, mechanism)
-    demand = d["domestic_output_h100e_potential"][:, t] * yield_
+    demand = np.maximum(d["domestic_output_h100e_potential"][:, t] * yield_ + extra, 0.0)
     options = np.stack([demand, wafers, hbm])
     return options.min(axis=0), options.argmin(axis=0)
 
@@ -168,8 +212,16 @@ def roll_forward(
     for t in range(n_years):
         flows = {f: want[f][:, t] for f in FLOWS}
         if limited[t]:
+            now = {name: values[:, t] for name, values in d.items()}
+            china = china_channels(now, s)
+            flows["cn_add_licensed"] = china["cn_add_licensed"]
+            flows["cn_add_leakage"] = china["cn_add_leakage"]
+            extra = now["substitution"] * (
+                china["unserved_usd_bn"] - now["cn_unserved_base_usd_bn"]
+            )
+            extra = extra * 1e9 / (now["price_usd_per_h100e"] * s["domestic_price_factor"])
             out["us_capex_usd_bn"][:, t] = np.minimum(
-                d["us_capex_usd_bn"][:, t], d["us_capex_ceiling_usd_bn"][:, t]
+                now["us_capex_usd_bn"], now["us_capex_ceiling_usd_bn"]
             )
             us, code = _us_additions(d, t, flows["us_add"], keep * power_used)
             # World supply (less the rest of the world's share) is rationed in proportion
@@ -179,11 +231,11 @@ def roll_forward(
             scale = np.minimum(1.0, room / np.maximum(us + foreign, 1e-300))
             flows["us_add"] = us * scale
             out["binding_us"][:, t] = np.where(scale < 1.0, 3, code)
-            out["binding_cn_foreign"][:, t] = scale < 1.0
+            out["binding_cn_foreign"][:, t] = np.where(scale < 1.0, 2, china["capped"])
             flows["cn_add_licensed"] = flows["cn_add_licensed"] * scale
             flows["cn_add_leakage"] = flows["cn_add_leakage"] * scale
             flows["cn_add_domestic"], out["binding_cn"][:, t] = _domestic_additions(
-                d, s, t, stockpile
+                d, s, t, stockpile, extra
             )
         else:
             out["us_capex_usd_bn"][:, t] = d["us_capex_usd_bn"][:, t]
@@ -219,7 +271,9 @@ DYNAMICS: tuple[str, ...] = (
     "power_slack", "us_power_build_gw", "us_power_build_growth", "kw_per_h100e_ref",
     "efficiency_gain", "supply_slack", "packaging_plan_growth", "packaging_supply_growth",
     "h100e_per_wafer_growth", "row_share", "cn_wafer_plan_factor", "cn_wafer_capacity_growth",
-    "cn_h100e_per_wafer", "cn_hbm_output_growth",
+    "cn_h100e_per_wafer", "cn_hbm_output_growth", "smuggling_capacity_slack",
+    "smuggling_capacity_growth", "smuggling_price_factor", "substitution",
+    "licensed_price_decline", "domestic_price_factor", "us_utilization", "cn_utilization",
 )  # fmt: skip
 #: Data anchors of the forward model (plain numbers from the shipped data).
 ANCHORS: tuple[str, ...] = (
@@ -229,8 +283,10 @@ ANCHORS: tuple[str, ...] = (
 #: Shocks drawn per draw and future year, in this order (one generator call).
 SHOCKS: tuple[str, ...] = ("us_capex_slope", "us_capex_level", "cn_demand", "domestic")
 #: Drivers that hold their last data-year value beyond the data (the rules in force).
-HELD: tuple[str, ...] = (
-    "us_accel_share", "licensed_share", "allowed_perf", "leakage", "domestic_yield",
+HELD: tuple[str, ...] = ("us_accel_share", "licensed_share", "leakage", "domestic_yield")
+#: Per-draw parameters held constant over the years (levers may change them).
+CONSTANT: tuple[str, ...] = (
+    "smuggling_price_factor", "substitution", "us_utilization", "cn_utilization",
 )  # fmt: skip
 
 
@@ -256,6 +312,9 @@ class World:
         Years in which the limits apply.
     hbm_index : int
         See :func:`roll_forward`.
+    licensed_ageing : numpy.ndarray
+        (draw,) log decline per year of a fixed licensed chip's performance per dollar
+        against the frontier (the frontier's price decline less the chip's own).
     """
 
     years: np.ndarray
@@ -266,6 +325,7 @@ class World:
     hist: dict
     limited: np.ndarray
     hbm_index: int
+    licensed_ageing: np.ndarray
 
     @property
     def n_draws(self) -> int:
@@ -379,6 +439,11 @@ def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
     )
     d["hbm_cap_h100e"] = np.concatenate([hist["hbm_cap_h100e"],
                                          np.full((n_draws, n_future), np.inf)], 1)  # fmt: skip
+    # A licensed chip is a fixed chip: its performance per dollar falls behind the frontier.
+    ageing = np.asarray(p["price_decline"], float) - np.asarray(p["licensed_price_decline"], float)
+    d["allowed_perf"] = np.concatenate(
+        [hist["allowed_perf"], hist["allowed_perf"][:, -1:] * np.exp(-ageing[:, None] * ahead)], 1
+    )
     d.update(_limits(hist, p, a, years, n_full))
     d["cn_wafer_capacity_wpm"] = np.where(
         years > data_years[n_full - 1], _wafer_path(inputs.wafer_plan, years, p), np.inf
@@ -387,7 +452,17 @@ def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
     d["cn_hbm_output_stacks"] = (hbm_age >= 0) * a["cn_hbm_output_stacks"] * np.exp(
         col("cn_hbm_output_growth") * np.maximum(hbm_age, 0)
     )  # fmt: skip
+    d.update({name: col(name) * np.ones(len(years)) for name in CONSTANT})
+    d["enforcement"] = np.zeros((n_draws, len(years)))
+    d["cn_import_restriction"] = np.zeros((n_draws, len(years)))
+    smuggled = hist["cn_add_leakage"][:, n_full - 1 : n_full]
+    k = np.maximum(years - data_years[n_full - 1], 0)
+    capacity = smuggled * np.exp(col("smuggling_capacity_slack")
+                                 + col("smuggling_capacity_growth") * (k - 1))  # fmt: skip
+    d["smuggling_capacity_h100e"] = np.where(k > 0, capacity, np.inf)
     scalars = {
+        "smuggling_price_factor0": np.asarray(p["smuggling_price_factor"], dtype=float),
+        "domestic_price_factor": np.asarray(p["domestic_price_factor"], dtype=float),
         "retirement": np.asarray(p["retirement"], dtype=float),
         "cn_h100e_per_wafer": np.asarray(p["cn_h100e_per_wafer"], dtype=float),
         "hbm_stacks_per_h100e": np.full(n_draws, a["hbm_stacks_per_h100e"]),
@@ -397,8 +472,12 @@ def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
     past = {k: np.concatenate([hist[k], pad], 1) for k in (*STOCKS, *FLOWS)}
     stockpile_year = a["hbm_stockpile_year"]
     hbm_index = int(stockpile_year - years[0]) if np.isfinite(stockpile_year) else -1
+    base = china_channels(
+        d, {"smuggling_price_factor0": scalars["smuggling_price_factor0"][:, None]}
+    )
+    d["cn_unserved_base_usd_bn"] = base["unserved_usd_bn"]
     limited = np.arange(len(years)) >= n_full
-    return World(years, n_hist, n_full, d, scalars, past, limited, hbm_index)
+    return World(years, n_hist, n_full, d, scalars, past, limited, hbm_index, ageing)
 
 
 def _limits(hist: dict, p: dict, a: dict, years: np.ndarray, n_full: int) -> dict:

@@ -29,7 +29,11 @@ LEVEL_LEVERS = {
     "domestic_yield": "domestic_yield",
     "hbm_cap": "hbm_cap_h100e",
     "cn_hbm_output": "cn_hbm_output_stacks",
-    "utilization": "utilization",
+    "utilization": "cn_utilization",
+    "enforcement": "enforcement",
+    "smuggling_premium": "smuggling_price_factor",
+    "substitution": "substitution",
+    "cn_import_restriction": "cn_import_restriction",
 }
 GROWTH_LEVERS = {
     "us_capex_growth": "us_capex_usd_bn",
@@ -38,10 +42,14 @@ GROWTH_LEVERS = {
     "us_power_gw_growth": "us_power_gw",
     "packaging_supply_growth": "world_supply_h100e",
     "cn_wafer_capacity_growth": "cn_wafer_capacity_wpm",
+    "smuggling_capacity_growth": "smuggling_capacity_h100e",
 }
 #: Growth levers on a limit: they act from the first projected year's limit on (the limits
 #: do not exist in the complete-data years).
-LIMIT_LEVERS = ("us_power_gw_growth", "packaging_supply_growth", "cn_wafer_capacity_growth")
+LIMIT_LEVERS = (
+    "us_power_gw_growth", "packaging_supply_growth", "cn_wafer_capacity_growth",
+    "smuggling_capacity_growth",
+)  # fmt: skip
 #: Scenarios per chunk: keeps the (chunk, draw, year) working arrays cache-sized.
 DEFAULT_CHUNK = 16
 
@@ -76,40 +84,51 @@ def _lever_arrays(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
 
     A driver that no scenario of the chunk sets is passed once, shape (1, draw, year).
     """
-    years = base.years
-    drivers = {**base.drivers, "utilization": np.ones((base.n_draws, len(years)))}
-    out = {name: drivers[name][None] for name in (*core.DRIVERS, "utilization")}
+    out = {name: base.drivers[name][None] for name in core.DRIVERS}
     for lever, driver in {**LEVEL_LEVERS, **GROWTH_LEVERS}.items():
         if not any(lever in s.levers for s in scenarios):
             continue
-        base_path = drivers[driver]
-        rows = []
-        for scenario in scenarios:
-            if lever not in scenario.levers:
-                rows.append(base_path)
-                continue
-            rng = np.random.default_rng(stable_seed(seed, scenario.name, lever))
-            bounds = LEVERS[lever]
-            lever_path = scenario.levers[lever].evaluate(years, base.n_draws, rng)
-            lever_path = np.clip(lever_path, bounds.low, bounds.high)  # distribution tails
-            first = int(np.searchsorted(years, scenario.start))
-            if lever in LEVEL_LEVERS:
-                rows.append(np.where(np.arange(len(years)) >= first, lever_path, base_path))
-                continue
-            if lever in LIMIT_LEVERS:
-                first = max(first, base.n_full + 1)
-            rows.append(_grow_from(base_path, 1.0 + lever_path, first))
-        out[driver] = np.stack(rows)
+        arrays = np.repeat(out[driver], len(scenarios), axis=0)
+        for row, scenario in zip(arrays, scenarios):
+            if lever in scenario.levers:
+                _apply(row, lever, scenario, base, seed)
+        out[driver] = arrays
     return out
 
 
-def _grow_from(base_path: np.ndarray, factor: np.ndarray, first: int) -> np.ndarray:
-    """Base path before index ``first``; from it, the value before it times the factors."""
-    if first >= base_path.shape[1]:
-        return base_path.copy()
-    anchor = base_path[:, first - 1 : first]
-    grown = anchor * np.cumprod(factor[:, first:], axis=1)
-    return np.concatenate([base_path[:, :first], grown], axis=1)
+def _apply(path: np.ndarray, lever: str, scenario: Scenario, base: Baseline, seed: int) -> None:
+    """Set a scenario's lever on one driver path (draw, year), in place, from its start."""
+    years = base.years
+    first = int(np.searchsorted(years, scenario.start))
+    if lever in LIMIT_LEVERS:
+        first = max(first, base.n_full + 1)
+    if first >= len(years):
+        return
+    value = scenario.levers[lever]
+    rng = np.random.default_rng(stable_seed(seed, scenario.name, lever)) if value.dist else None
+    bounds = LEVERS[lever]
+    values = value.evaluate(years[first:], base.n_draws, rng)
+    np.clip(values, bounds.low, bounds.high, out=values)  # distribution tails
+    if lever in LEVEL_LEVERS:
+        path[:, first:] = _as_driver(lever, values, years[first:] - scenario.start, base)
+    else:
+        path[:, first:] = path[:, first - 1 : first] * np.cumprod(1.0 + values, axis=1)
+
+
+def _as_driver(lever: str, values: np.ndarray, age: np.ndarray, base: Baseline) -> np.ndarray:
+    """A level lever's values in its driver's terms.
+
+    ``allowed_perf`` is the licensed chip's performance per dollar against the frontier in
+    the start year; a fixed chip then falls behind (:attr:`forecast.core.World.licensed_ageing`)
+    unless it is the frontier chip itself (1).
+    ``smuggling_premium`` is the premium over list price; its driver is ``1 + premium``.
+    """
+    if lever == "allowed_perf":  # 1 is the frontier chip itself, which does not age
+        aged = values * np.exp(-base.licensed_ageing[:, None] * np.maximum(age, 0))
+        return np.where(values >= 1.0, values, aged)
+    if lever == "smuggling_premium":
+        return 1.0 + values
+    return values
 
 
 def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[str, np.ndarray]:
@@ -144,7 +163,6 @@ def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
         frozen,
         base.limited,
         base.hbm_index,
-        np.ascontiguousarray(drivers["utilization"]),
         base.years.astype(float),
         out,
     )

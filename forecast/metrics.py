@@ -10,6 +10,7 @@ from forecast.core import CN_FOREIGN_LIMITS, CN_LIMITS, US_LIMITS
 #: Gap metrics, flows and the limits' state reported by the scenario engine, in this order.
 METRICS = (
     "us_h100e", "cn_h100e", "ratio_us_cn", "cn_share", "years_behind",
+    "us_eff_h100e", "cn_eff_h100e", "ratio_eff_us_cn",
     "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
     "us_capex_usd_bn", "us_power_gw",
 )  # fmt: skip
@@ -22,18 +23,26 @@ BINDING = {
 }
 
 
+#: Positive metrics whose sensitivity is analysed on the log scale.
+LOG_SCALE = tuple(m for m in METRICS if m not in ("cn_share", "years_behind"))
+#: 0/1 flags per draw, summarised as the share of draws (``years_behind_censored``: the
+#: lag's crossing lies before the data, so ``years_behind`` is only a bound there).
+FLAGS = ("years_behind_censored",)
+
+
 def binding_shares(codes: np.ndarray, limits: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Share of draws (axis -2) in which each limit binds, by limit name."""
     return {limit: (codes == i).mean(axis=-2) for i, limit in enumerate(limits)}
 
 
 def years_behind(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Lag tau >= 0 such that China's stock at t equals the US stock at t - tau.
+    """Signed lag tau: China's stock at t equals the US stock at t - tau (negative: a lead).
 
-    The US path is made monotone with its running maximum (the first time the US reached a
-    level), and the crossing is interpolated in log space between whole years. Where the US
-    was already above China's level at the first year, tau is censored at ``t - years[0]``
-    (a lower bound); where China is at or above the US level, tau is 0.
+    The leader's path is made monotone with its running maximum (the first time it reached a
+    level), and the crossing is interpolated in log space between whole years. Where China
+    is behind, tau >= 0; where it leads, tau <= 0 is minus the US's lag behind China. Where
+    the leader was already past the other's level at the first year, tau is censored at
+    ``+-(t - years[0])`` (a bound; :func:`years_behind_censored` flags it).
 
     Parameters
     ----------
@@ -47,10 +56,19 @@ def years_behind(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> np.ndarra
     numpy.ndarray
         Same shape as ``us``, in years.
     """
+    return _lags(us, cn, years)[0]
+
+
+def years_behind_censored(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """1.0 where :func:`years_behind` is censored at the start of the data, else 0.0."""
+    return _lags(us, cn, years)[1]
+
+
+def _lags(us: np.ndarray, cn: np.ndarray, years: np.ndarray) -> tuple:
     us, cn = np.broadcast_arrays(np.asarray(us, dtype=float), np.asarray(cn, dtype=float))
-    rows = years_behind_rows(
+    lag, censored = years_behind_rows(
         np.ascontiguousarray(us).reshape(-1, us.shape[-1]),
         np.ascontiguousarray(cn).reshape(-1, us.shape[-1]),
         np.asarray(years, dtype=float),
     )
-    return rows.reshape(us.shape)
+    return lag.reshape(us.shape), censored.reshape(us.shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.core import world_from
+from forecast.core import World, world_from
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
 from forecast.errors import ScenarioError
 from forecast.io import write_atomic
-from forecast.metrics import BINDING, METRICS, binding_shares
+from forecast.metrics import BINDING, FLAGS, METRICS, binding_shares
 from forecast.scenarios import Scenario, list_scenarios, load_scenario
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -37,6 +38,10 @@ class Projection:
         Metric name -> array of shape (scenario, draw, year).
     seed : int
     horizon : int
+    meta : dict
+        ``first_limited_year``: the first year the physical limits apply.
+    world : forecast.core.World, optional
+        The model's world the scenarios were projected on (for :func:`forecast.attribute`).
     """
 
     scenarios: list[Scenario]
@@ -45,6 +50,7 @@ class Projection:
     seed: int
     horizon: int
     meta: dict = field(default_factory=dict)
+    world: World | None = field(default=None, repr=False, compare=False)
 
     @property
     def names(self) -> list[str]:
@@ -65,7 +71,9 @@ class Projection:
         """Tidy summary: ``scenario, year, metric, mean, q05, q25, q50, q75, q95``.
 
         Binding limits appear as ``binding_<flow>_<limit>`` rows whose ``mean`` is the share
-        of draws in which that limit binds (quantile columns empty: a share has none).
+        of draws in which that limit binds, and ``years_behind_censored`` as the share of
+        draws whose lag is censored (quantile columns empty: a share has none). The
+        ``years_behind`` statistics are over the uncensored draws.
         """
         frames = []
         index = {
@@ -73,11 +81,19 @@ class Projection:
             "year": np.tile(self.years, len(self.names)),
         }
         for metric in METRICS:
-            values = self.values[metric]
-            qs = np.quantile(values, quantiles, axis=1)  # (q, scenario, year)
+            values = self._uncensored(metric)
+            with warnings.catch_warnings():  # a year where every draw is censored: NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                qs = np.nanquantile(values, quantiles, axis=1)  # (q, scenario, year)
+                mean = np.nanmean(values, axis=1)
             frames.append(pd.DataFrame({
-                **index, "metric": metric, "mean": values.mean(axis=1).ravel(),
+                **index, "metric": metric, "mean": mean.ravel(),
                 **{quantile_column(q): qs[i].ravel() for i, q in enumerate(quantiles)},
+            }))  # fmt: skip
+        for flag in FLAGS:
+            frames.append(pd.DataFrame({
+                **index, "metric": flag, "mean": self.values[flag].mean(axis=1).ravel(),
+                **{quantile_column(q): np.nan for q in quantiles},
             }))  # fmt: skip
         for name, limits in BINDING.items():
             for limit, share in binding_shares(self.values[name], limits).items():
@@ -87,6 +103,13 @@ class Projection:
                 }))  # fmt: skip
         out = pd.concat(frames, ignore_index=True)
         return out.sort_values(["scenario", "metric", "year"], ignore_index=True)
+
+    def _uncensored(self, metric: str) -> np.ndarray:
+        """A metric's values, with ``years_behind`` NaN where it is censored (a bound)."""
+        values = self.values[metric]
+        if metric == "years_behind":
+            return np.where(self.values["years_behind_censored"] > 0, np.nan, values)
+        return values
 
     @property
     def draws(self) -> pd.DataFrame:
@@ -102,7 +125,7 @@ class Projection:
                     "value": self.values[metric].ravel(),
                 }
             )
-            for metric in (*METRICS, *BINDING)
+            for metric in (*METRICS, *BINDING, *FLAGS)
         ]
         return pd.concat(frames, ignore_index=True)
 
@@ -210,4 +233,4 @@ def project(
     values = {m: np.concatenate([c[m] for c in chunks], axis=0) for m in chunks[0]}
     limited = base.years[base.limited]
     meta = {"first_limited_year": int(limited[0])} if limited.size else {}
-    return Projection(resolved, base.years, values, seed, horizon, meta)
+    return Projection(resolved, base.years, values, seed, horizon, meta, base)

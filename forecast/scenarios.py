@@ -38,7 +38,8 @@ LEVERS: dict[str, Lever] = {
         Lever("licensed_share", "fraction", 0.0, 1.0,
               "share of China's foreign-accelerator demand that may be bought under licence"),
         Lever("allowed_perf", "fraction", 0.0, 1.0,
-              "H100e per dollar of licensable chips relative to unrestricted chips"),
+              "H100e per dollar of the licensed chip relative to that year's frontier chip, "
+              "in the start year; a fixed chip then falls behind the frontier"),
         Lever("leakage", "fraction", 0.0, 1.0,
               "share of restricted demand that arrives anyway (smuggling, offshore access)"),
         Lever("domestic_growth", "growth rate per year", -0.9, 3.0,
@@ -51,8 +52,22 @@ LEVERS: dict[str, Lever] = {
               "growth of AI-relevant US hyperscaler capex"),
         Lever("cn_capex_growth", "growth rate per year", -0.9, 2.0,
               "growth of Chinese buyers' spending on foreign accelerators absent controls"),
-        Lever("utilization", "ratio", 0.05, 1.5,
-              "China's utilisation of installed compute relative to the US (1 = same)"),
+        Lever("utilization", "fraction", 0.05, 1.0,
+              "share of China's installed compute in productive use (effective compute "
+              "only; installed stocks are stocks)"),
+        Lever("enforcement", "fraction", 0.0, 1.0,
+              "share of smuggling capacity removed by enforcement beyond the cut-off's "
+              "(chip registries, location verification, prosecutions; 0 = as at the cut-off)"),
+        Lever("smuggling_capacity_growth", "growth rate per year", -0.9, 2.0,
+              "growth of the H100e the smuggling networks can move per year, from the first "
+              "projected year"),
+        Lever("smuggling_premium", "fraction over list price", 0.0, 5.0,
+              "price premium of smuggled chips over the US list price (0.5 = +50 %)"),
+        Lever("substitution", "fraction", 0.0, 1.0,
+              "share of China's unserved restricted demand (USD) that turns to domestic chips"),
+        Lever("cn_import_restriction", "fraction", 0.0, 1.0,
+              "share of licensed purchases China's own rules block beyond the cut-off's "
+              "(customs holds, guidance to buy domestic)"),
         Lever("us_power_gw_growth", "growth rate per year", -0.5, 1.0,
               "growth of the GW available to US AI data centres (the power envelope), from "
               "the first projected year"),
@@ -98,7 +113,9 @@ class LeverValue:
     dist: str | None = None
     params: tuple[tuple[str, float], ...] = ()
 
-    def evaluate(self, years: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    def evaluate(
+        self, years: np.ndarray, n_draws: int, rng: np.random.Generator | None
+    ) -> np.ndarray:
         """Values over (draw, year); distributions draw one value per posterior draw.
 
         Parameters
@@ -107,8 +124,8 @@ class LeverValue:
             Years to evaluate (int).
         n_draws : int
             Number of posterior draws the values are paired with.
-        rng : numpy.random.Generator
-            Used only by distributions.
+        rng : numpy.random.Generator or None
+            Used only by distributions (may be None for constants and paths).
 
         Returns
         -------

@@ -68,6 +68,7 @@ def synthetic_inputs(
         "cn_demand_sd": np.full(n_draws, 0.1),
         "domestic_growth": np.full(n_draws, 0.3),
         "domestic_growth_sd": np.full(n_draws, 0.15),
+        "domestic_price_factor": np.full(n_draws, 1.3),
         **world_values(n_draws, rng, loose),
     }
     anchors = {
@@ -90,5 +91,6 @@ def world_values(n_draws: int, rng: np.random.Generator, loose: bool) -> dict:
     if loose:
         world.update(capex_ocf_multiple=np.full(n_draws, 1e6), power_slack=np.full(n_draws, 5.0),
                      supply_slack=np.full(n_draws, 5.0), cn_h100e_per_wafer=np.full(n_draws, 1e6),
-                     us_power_build_gw=np.full(n_draws, 1e6))  # fmt: skip
+                     us_power_build_gw=np.full(n_draws, 1e6),
+                     smuggling_capacity_slack=np.full(n_draws, 20.0))  # fmt: skip
     return world

@@ -38,8 +38,9 @@ def _limit_checks(world: core.World, out: dict) -> None:
     tol = 1 + 1e-9
     want = core.demand_flows(core.NP, d)
     for f in core.FLOWS:
-        assert np.all(out[f][:, t] <= want[f][:, t] * tol + 1e-6)
         assert np.all(out[f] >= 0)
+        if f != "cn_add_domestic":  # domestic demand also gains the substituted dollars
+            assert np.all(out[f][:, t] <= want[f][:, t] * tol + 1e-6)
     for k in core.STOCKS:
         assert np.all(out[k] >= 0)
     # money: what capex under the financing ceiling buys
@@ -52,6 +53,9 @@ def _limit_checks(world: core.World, out: dict) -> None:
     bought = out["us_add"] + out["cn_add_licensed"] + out["cn_add_leakage"]
     room = d["world_supply_h100e"] * (1 - d["row_share"])
     assert np.all(bought[:, t] <= room[:, t] * tol)
+    # smuggling: within the capacity enforcement leaves
+    capacity = d["smuggling_capacity_h100e"] * (1 - d["enforcement"])
+    assert np.all(out["cn_add_leakage"][:, t] <= capacity[:, t] * tol)
     # China's fabs: wafers and HBM (stockpile never negative)
     wafers = d["cn_wafer_capacity_wpm"] * s["cn_h100e_per_wafer"][:, None] * d["domestic_yield"]
     assert np.all(out["cn_add_domestic"][:, t] <= wafers[:, t] * tol)
@@ -70,15 +74,37 @@ def _limit_checks(world: core.World, out: dict) -> None:
     row=st.floats(0.0, 0.9),
     multiple=st.floats(0.2, 3.0),
     per_wafer=st.floats(1.0, 2000.0),
+    enforcement=st.floats(0.0, 1.0),
+    substitution=st.floats(0.0, 1.0),
 )
-def test_no_flow_exceeds_its_limit(seed, build, slack, row, multiple, per_wafer) -> None:
+def test_no_flow_exceeds_its_limit(
+    seed, build, slack, row, multiple, per_wafer, enforcement, substitution
+) -> None:
     n = 30
     world = _world(
         seed, n, us_power_build_gw=np.full(n, build), power_slack=np.full(n, slack),
         supply_slack=np.full(n, slack), row_share=np.full(n, row),
         capex_ocf_multiple=np.full(n, multiple), cn_h100e_per_wafer=np.full(n, per_wafer),
+        smuggling_capacity_slack=np.full(n, slack), substitution=np.full(n, substitution),
     )  # fmt: skip
+    drivers = dict(world.drivers)
+    drivers["enforcement"] = np.where(world.limited, enforcement, 0.0) * np.ones((n, 1))
+    drivers["licensed_share"] = drivers["licensed_share"] * (1 - enforcement)  # more restricted
+    world = replace(world, drivers=drivers)
     _limit_checks(world, core.project_world(world))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 4), low=st.floats(0.0, 1.0), high=st.floats(0.0, 1.0))
+def test_stronger_enforcement_never_raises_smuggling(seed, low, high) -> None:
+    low, high = sorted((low, high))
+    world = _world(seed, 30)
+    smuggled = []
+    for level in (low, high):
+        drivers = {**world.drivers, "enforcement": np.where(world.limited, level, 0.0)
+                   * np.ones((30, 1))}  # fmt: skip
+        smuggled.append(core.project_world(replace(world, drivers=drivers))["cn_add_leakage"])
+    assert np.all(smuggled[1] <= smuggled[0] * (1 + 1e-12))
 
 
 def _scaled(world: core.World, driver: str, factor: float, years: np.ndarray) -> core.World:
@@ -185,6 +211,6 @@ def test_status_quo_equals_the_model_forecast_draw_by_draw() -> None:
 
 
 def test_outputs_cover_metrics_and_binding() -> None:
-    from forecast.metrics import BINDING, METRICS
+    from forecast.metrics import BINDING, FLAGS, METRICS
 
-    assert OUTPUTS == (*METRICS, *BINDING)
+    assert OUTPUTS == (*METRICS, *BINDING, *FLAGS)

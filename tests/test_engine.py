@@ -7,7 +7,7 @@ import pytest
 
 from forecast import ScenarioError
 from forecast.engine import baseline
-from forecast.metrics import BINDING, METRICS, years_behind
+from forecast.metrics import BINDING, FLAGS, METRICS, years_behind, years_behind_censored
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
 from tests.synthetic import synthetic_inputs
@@ -41,13 +41,24 @@ def test_years_behind_two_exponentials_with_known_lag() -> None:
         assert np.all(tau[early] <= lag + 1e-9)  # censored at the start of the data
 
 
-def test_years_behind_zero_when_china_ahead_and_interpolates_in_log_space() -> None:
+def test_years_behind_is_negative_when_china_leads_and_interpolates_in_log_space() -> None:
     years = np.array([2020, 2021, 2022])
     us = np.array([[1.0, 100.0, 200.0]])
     cn = np.array([[2.0, 10.0, 300.0]])
     tau = years_behind(us, cn, years)
-    assert tau[0, 2] == 0.0 and tau[0, 0] == 0.0
     assert tau[0, 1] == pytest.approx(1.0 - np.log(10.0) / np.log(100.0))
+    # China leads in 2022: the US (200) is where China was between 2021 (10) and 2022 (300)
+    frac = (np.log(200.0) - np.log(10.0)) / (np.log(300.0) - np.log(10.0))
+    assert tau[0, 2] == pytest.approx(-(1.0 - frac))
+    # 2020: China already ahead at the first year: a censored lead of 0 years
+    assert tau[0, 0] == 0.0
+    np.testing.assert_array_equal(years_behind_censored(us, cn, years), [[1.0, 0.0, 0.0]])
+
+
+def test_years_behind_is_antisymmetric() -> None:
+    years = np.arange(2000, 2021)
+    a, b = np.exp(0.3 * (years - 2000)), np.exp(0.3 * (years - 2003))
+    np.testing.assert_allclose(years_behind(a, b, years), -years_behind(b, a, years))
 
 
 def test_status_quo_reproduces_history_and_identities(inputs) -> None:
@@ -82,17 +93,23 @@ def test_history_identical_across_scenarios_before_start(inputs) -> None:
 
 
 def test_directional_levers_on_paired_draws(inputs) -> None:
+    # Without substitution (restricted dollars never turn to domestic chips): with it, and
+    # domestic supply free, dollars moved from weak licensed chips to domestic ones buy more.
     scenarios = [
-        _scenario("sq"),
-        _scenario("tight", licensed_share=0.0, leakage=0.02),
-        _scenario("loose", licensed_share=0.8, allowed_perf=0.6),
+        _scenario("sq", substitution=0.0),
+        _scenario("tight", licensed_share=0.0, leakage=0.02, substitution=0.0),
+        _scenario("loose", licensed_share=0.8, allowed_perf=0.6, substitution=0.0),
         _scenario("leakier", leakage=0.6),
         _scenario("breakthrough", domestic_growth=1.0, domestic_yield=0.6),
+        _scenario("tight_substituting", licensed_share=0.0, leakage=0.02, substitution=0.8),
     ]
     proj = project(inputs, scenarios, horizon=2030)
     ratio = {s.name: _at(proj, s.name, "ratio_us_cn", 2030) for s in scenarios}
     assert np.all(ratio["tight"] > ratio["sq"])
     assert np.all(ratio["sq"] > ratio["loose"])
+    more = _at(proj, "tight_substituting", "cn_add_domestic", 2030)
+    assert np.all(more >= _at(proj, "tight", "cn_add_domestic", 2030))
+    assert more.mean() > _at(proj, "tight", "cn_add_domestic", 2030).mean()  # where HBM allows
     assert np.all(_at(proj, "leakier", "cn_h100e", 2030) >= _at(proj, "sq", "cn_h100e", 2030))
     boosted = _at(proj, "breakthrough", "cn_add_domestic", 2030)
     base = _at(proj, "sq", "cn_add_domestic", 2030)
@@ -141,13 +158,13 @@ def test_baseline_holds_policy_levels_and_grows_capex(inputs) -> None:
 
 
 def test_summary_and_compare_shapes(inputs) -> None:
-    tight = _scenario("tight", licensed_share=0.0, leakage=0.02)
-    proj = project(inputs, [_scenario("sq"), tight], horizon=2030)
+    tight = _scenario("tight", licensed_share=0.0, leakage=0.02, substitution=0.0)
+    proj = project(inputs, [_scenario("sq", substitution=0.0), tight], horizon=2030)
     summary = proj.summary()
     assert list(summary.columns) == [
         "scenario", "year", "metric", "mean", "q05", "q25", "q50", "q75", "q95",
     ]  # fmt: skip
-    n_rows = len(METRICS) + sum(len(v) for v in BINDING.values())
+    n_rows = len(METRICS) + sum(len(v) for v in BINDING.values()) + len(FLAGS)
     assert len(summary) == 2 * len(proj.years) * n_rows
     shares = summary[summary.metric.str.startswith("binding_us_")]
     total = shares.groupby(["scenario", "year"])["mean"].sum()
@@ -158,7 +175,7 @@ def test_summary_and_compare_shapes(inputs) -> None:
     assert diff.loc[0, "p_positive"] == 1.0 and diff.loc[0, "q05"] > 0
     draws = proj.draws
     assert list(draws.columns) == ["scenario", "draw", "year", "metric", "value"]
-    assert len(draws) == 2 * 300 * len(proj.years) * (len(METRICS) + len(BINDING))
+    assert len(draws) == 2 * 300 * len(proj.years) * (len(METRICS) + len(BINDING) + len(FLAGS))
 
 
 def test_same_seed_gives_byte_identical_summary_csv(inputs, tmp_path) -> None:

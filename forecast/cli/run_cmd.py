@@ -104,3 +104,42 @@ def compare_command(
             f"{row.q95:.4g}", f"{row.p_positive:.2f}",
         )  # fmt: skip
     console.print(table)
+
+
+@app.command("attribute")
+def attribute_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario (name or path).")],
+    base: Annotated[str, typer.Option("--base", help="Base scenario.")] = "status_quo",
+    year: Annotated[int, typer.Option("--year", help="Year of the ratio.")] = 2030,
+    data_dir: DataDirOption = None,
+    until: UntilOption = None,
+    horizon: HorizonOption = 2035,
+    seed: SeedOption = 0,
+    draws: DrawsOption = None,
+    cache_dir: CacheOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> None:
+    """How much each lever of SCENARIO moves log(ratio_us_cn) against the base (Shapley)."""
+    from forecast.attribution import attribute
+
+    with console.status("fitting (or loading the cached fit) and projecting..."):
+        result = run_scenarios(
+            [base, scenario], data_dir=data_dir, until=until, horizon=horizon, seed=seed,
+            draws=draws, out=None, fit_options=_fit_options(cache_dir),
+        )  # fmt: skip
+    names = result.projection.names
+    table = attribute(result.projection, names[1], base=names[0], year=year)
+    if as_json:
+        console.print_json(table.to_json(orient="records"))
+        return
+    out = Table(
+        title=f"log(ratio_us_cn) in {year}: {names[1]} vs {names[0]}, Shapley, paired draws"
+    )
+    for column in ("lever", "mean", "q05", "q50", "q95", "P(>0)"):
+        out.add_column(column, justify="left" if column == "lever" else "right")
+    for row in table.itertuples():
+        out.add_row(
+            row.lever, f"{row.mean:+.3f}", f"{row.q05:+.3f}", f"{row.q50:+.3f}",
+            f"{row.q95:+.3f}", f"{row.share_positive:.2f}",
+        )  # fmt: skip
+    console.print(out)

@@ -52,7 +52,7 @@ class FitSettings:
     chains: int = 4
     seed: int = 0
     sampler: str = DEFAULT_SAMPLER
-    target_accept: float = 0.9
+    target_accept: float = 0.95
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -268,6 +268,9 @@ class Fit:
         hist = {name: self.posterior_draws(name)[pick] for name in HISTORY}
         dynamics = {k: self.posterior_draws(v)[pick] for k, v in _POSTERIOR_DYNAMICS.items()}
         dynamics["us_capex_slope"] = self.posterior_draws("us_capex_slope")[pick, -1]
+        dynamics["domestic_price_factor"] = np.exp(
+            self.posterior_draws("domestic_price_ratio")[pick]
+        )
         base_growth = self.posterior_draws("domestic_growth")[pick]
         dynamics["domestic_growth"] = base_growth + self._growth_shift(pick)
         rng = np.random.default_rng(world_seed)
@@ -359,7 +362,7 @@ def fit(
     refit: bool = False,
     cache_dir: str | os.PathLike | None = None,
     config: ModelConfig | dict | None = None,
-    target_accept: float = 0.9,
+    target_accept: float = 0.95,
 ) -> Fit:
     """Fit the Bayesian stock-flow model to ``dataset`` (or load the cached fit).
 

@@ -79,6 +79,7 @@ def prior_predictive(
             "retirement", "us_capex_slope_sd", "us_capex_level_sd", "price_decline",
             "cn_demand_growth", "cn_demand_sd", "domestic_growth_sd")},
         "us_capex_slope": np.array([q["us_capex_slope"][-1] for q in paths]),
+        "domestic_price_factor": np.exp(scalar("domestic_price_ratio")),
         "domestic_growth": scalar("domestic_growth") + shift,
         **draw_world(config, design.anchors, n_draws, np.random.default_rng(world_seed)),
     }  # fmt: skip

@@ -19,6 +19,7 @@ from forecast.projection import Projection
 from forecast.report.figures import (
     coverage_table,
     plot_additions,
+    plot_attribution,
     plot_binding,
     plot_coverage,
     plot_fan,
@@ -122,6 +123,16 @@ def figure_specs(inputs: ReportInputs) -> list[FigureSpec]:
             lambda: plot_binding(p),
         )
     )
+    if "status_quo" in p.names and p.world is not None:
+        specs.append(
+            FigureSpec(
+                "attribution",
+                "What each lever does: for each scenario, the change in log(ratio_us_cn) in "
+                "2030 against the status quo, split by lever (Shapley values over the "
+                "scenario's levers in paired draws; whiskers: 90 % intervals).",
+                lambda: plot_attribution(p),
+            )
+        )
     if inputs.backtest is not None and not inputs.backtest.empty:
         specs.append(
             FigureSpec(
@@ -221,6 +232,10 @@ def _headline_blocks(inputs: ReportInputs) -> list[Block]:
     ]
 
 
+def _has(specs: list[FigureSpec], name: str) -> bool:
+    return any(s.name == name for s in specs)
+
+
 def _figure_blocks(specs: list[FigureSpec], names: tuple[str, ...]) -> list[Block]:
     return [FigureRef(s.name, s.caption) for s in specs if s.name in names]
 
@@ -285,6 +300,8 @@ def _scenarios_blocks(inputs: ReportInputs, specs: list[FigureSpec]) -> list[Blo
             "shows which limit binds in which share of draws (docs/DESIGN.md, frame v2)."
         ),
         *_figure_blocks(specs, ("what_binds",)),
+        *([Heading(2, "What each lever does")] if _has(specs, "attribution") else []),
+        *_figure_blocks(specs, ("attribution",)),
         Heading(2, "Scenarios and their levers"),
     ]
     for scenario in inputs.projection.scenarios:

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from forecast._version import __version__
+from forecast.attribution import attribute
 from forecast.data import Dataset
 from forecast.errors import ScenarioError
 from forecast.metrics import BINDING, binding_shares
@@ -446,6 +447,58 @@ def plot_binding(
         ax.legend(loc="upper left", fontsize=6, frameon=True, ncols=2)
     fig.supylabel("share of draws in which the limit binds", fontsize=8)
     fig.suptitle("What binds: the limit that caps each flow, per scenario", fontsize=10,
+                 x=0.02, ha="left")  # fmt: skip
+    fig.set_layout_engine("constrained", rect=(0, 0.03, 1, 0.97))
+    fig.text(0.01, 0.005, source_line(projection), fontsize=_SOURCE_SIZE, color="0.35")
+    return fig
+
+
+def plot_attribution(
+    projection: Projection,
+    base: str = "status_quo",
+    year: int = 2030,
+    fig: Figure | None = None,
+) -> Figure:
+    """Waterfalls of each scenario's change in log(ratio_us_cn) against ``base``, by lever.
+
+    One panel per scenario with levers that differ from the base: each bar starts where the
+    previous lever left the running total (mean Shapley contribution over paired draws,
+    whiskers: its 90 % interval), ending at the scenario's total change.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = [n for n in projection.names if n != base]
+    tables = {n: attribute(projection, n, base=base, year=year) for n in names}
+    tables = {n: t for n, t in tables.items() if len(t) > 1}
+    fig = fig if fig is not None else new_figure()
+    ncols = min(max(len(tables), 1), 3)
+    nrows = max(-(-len(tables) // ncols), 1)
+    fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 2.3 * nrows + 0.8))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    for ax, (name, table) in zip(axes.flat, tables.items()):
+        levers = table[table["lever"] != "total"]
+        start = np.concatenate([[0.0], np.cumsum(levers["mean"].to_numpy())[:-1]])
+        rows = np.arange(len(levers) + 1)
+        colors = np.where(levers["mean"] >= 0, "#c44e52", "#4c72b0")
+        ax.barh(rows[:-1], levers["mean"], left=start, color=colors, alpha=0.85)
+        err = np.abs(levers[["q05", "q95"]].to_numpy().T - levers["mean"].to_numpy())
+        ax.errorbar(start + levers["mean"], rows[:-1], xerr=err, fmt="none", color="0.3", lw=0.8)
+        total = table[table["lever"] == "total"].iloc[0]
+        ax.barh(rows[-1], total["mean"], color="0.45")
+        ax.errorbar(total["mean"], rows[-1], xerr=[[total["mean"] - total["q05"]],
+                    [total["q95"] - total["mean"]]], fmt="none", color="0.2", lw=0.8)  # fmt: skip
+        ax.set_yticks(rows, [*levers["lever"], "total"], fontsize=6.5)
+        ax.invert_yaxis()
+        ax.axvline(0, color="0.3", lw=0.6)
+        ax.set_title(name, fontsize=8)
+        ax.tick_params(axis="x", labelsize=6.5)
+    for ax in axes.flat[len(tables) :]:
+        ax.set_visible(False)
+    fig.supxlabel(f"change in log(ratio_us_cn) in {year} against {base} "
+                  "(+: a wider US lead)", fontsize=8)  # fmt: skip
+    fig.suptitle("What each lever does: Shapley attribution in paired draws", fontsize=10,
                  x=0.02, ha="left")  # fmt: skip
     fig.set_layout_engine("constrained", rect=(0, 0.03, 1, 0.97))
     fig.text(0.01, 0.005, source_line(projection), fontsize=_SOURCE_SIZE, color="0.35")

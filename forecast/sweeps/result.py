@@ -11,12 +11,13 @@ import pandas as pd
 import pyarrow.dataset as ds
 
 from forecast.io import write_atomic
+from forecast.metrics import LOG_SCALE
 from forecast.sweeps.analysis import prim_box, sobol_indices
 from forecast.sweeps.spec import Condition, SweepSpec
 
 MANIFEST = "manifest.json"
 RESULTS = "results"
-SOBOL_COLUMNS = ["outcome", "lever", "S1", "S1_conf", "ST", "ST_conf"]
+SOBOL_COLUMNS = ["outcome", "scale", "lever", "S1", "S1_conf", "ST", "ST_conf"]
 PRIM_COLUMNS = [
     "condition", "lever", "low", "high", "restricted", "qp", "coverage", "density", "mass",
 ]  # fmt: skip
@@ -75,6 +76,10 @@ class SweepResult:
     def sobol(self, conf_level: float = 0.95) -> pd.DataFrame:
         """First-order and total Sobol indices of each outcome's posterior median.
 
+        Stocks, flows and ratios are analysed on the log scale (a ratio of 5 vs 10 is as
+        far apart as 50 vs 100; the median commutes with the log), lags and shares as they
+        are (``scale`` column).
+
         Returns
         -------
         pandas.DataFrame
@@ -90,12 +95,16 @@ class SweepResult:
             raise ValueError(f"Sobol indices need a Sobol design; this sweep used {self.method}")
         stream = seed_streams(self.manifest["seed"])["bootstrap"]
         bootstrap = int(stream.generate_state(1)[0]) or 1  # SALib ignores a zero seed
-        frames = [
-            sobol_indices(
-                self.spec.problem, self.samples[o.name].to_numpy(), bootstrap, conf_level
-            ).assign(outcome=o.name)
-            for o in self.spec.outcomes
-        ]
+        frames = []
+        for o in self.spec.outcomes:
+            values = self.samples[o.name].to_numpy()
+            scale = "log" if o.metric in LOG_SCALE else "linear"
+            values = np.log(values) if scale == "log" else values
+            frames.append(
+                sobol_indices(self.spec.problem, values, bootstrap, conf_level).assign(
+                    outcome=o.name, scale=scale
+                )
+            )
         return pd.concat(frames, ignore_index=True)[SOBOL_COLUMNS]
 
     def prim(self, condition: str | Condition, threshold: float = 0.8) -> pd.DataFrame:
