@@ -60,10 +60,14 @@ def _limit_checks(world: core.World, out: dict) -> None:
     wafers = d["cn_wafer_capacity_wpm"] * s["cn_h100e_per_wafer"][:, None] * d["domestic_yield"]
     assert np.all(out["cn_add_domestic"][:, t] <= wafers[:, t] * tol)
     assert np.all(out["hbm_stockpile_stacks"] >= 0)
+    # HBM: stacks used each limited year <= that year's output + the stockpile left before it
     stacks = out["cn_add_domestic"] * s["hbm_stacks_per_h100e"][:, None]
-    after = np.arange(len(world.years)) > world.hbm_index
-    used = np.cumsum(np.where(after, stacks - d["cn_hbm_output_stacks"], 0), axis=1)
-    assert np.all(used[:, t] <= s["hbm_stockpile_stacks"][:, None] * tol + 1e-3)
+    left = np.concatenate(
+        [np.full((len(stacks), 1), np.inf), out["hbm_stockpile_stacks"][:, :-1]], 1
+    )
+    free = np.isinf(d["hbm_cap_h100e"])
+    room = d["cn_hbm_output_stacks"] + left
+    assert np.all(np.where(free, stacks, 0)[:, t] <= room[:, t] * tol + 1e-3)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -214,3 +218,17 @@ def test_outputs_cover_metrics_and_binding() -> None:
     from forecast.metrics import BINDING, FLAGS, METRICS
 
     assert OUTPUTS == (*METRICS, *BINDING, *FLAGS)
+
+
+def test_prior_draws_stay_within_every_envelope() -> None:
+    """Prior predictive of the real design: 2026-2035 flows inside every limit."""
+    from forecast.data import load_dataset
+    from forecast.model.config import model_config
+    from forecast.model.observations import build_design
+    from forecast.model.predict import prior_world
+
+    design = build_design(load_dataset(), model_config())
+    world = prior_world(design, model_config(), n_draws=300, horizon=2035, seed=2)
+    assert world.years[world.limited][0] == 2026 and world.years[-1] == 2035
+    with np.errstate(invalid="ignore", over="ignore"):
+        _limit_checks(world, core.project_world(world))

@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from forecast.baselines import Predictive, TooShortError, check_horizon, yearly_history
-from forecast.core import HISTORY, extend, project_world, world_from
+from forecast.core import HISTORY, World, extend, project_world, world_from
 from forecast.data import Dataset
 from forecast.model.config import ModelConfig
 from forecast.model.fitting import DEFAULT_SAMPLER, Fit, ProjectionInputs, fit
@@ -59,13 +59,21 @@ def prior_predictive(
 
     Each draw takes every parameter from its prior (:func:`draw_prior`, :func:`draw_world`),
     computes the history with the model's own quantities and carries it forward with
-    :func:`forecast.core.extend`.
+    :func:`forecast.core.extend` (:func:`prior_world`).
 
     Returns
     -------
     dict of str to numpy.ndarray
         As :func:`posterior_predictive`.
     """
+    world = prior_world(design, config, n_draws, horizon, seed)
+    return {**project_world(world), "years": world.years}
+
+
+def prior_world(
+    design: Design, config: ModelConfig, n_draws: int = 500, horizon: int = 2035, seed: int = 0
+) -> World:
+    """The model's world (:class:`forecast.core.World`) with every parameter from its prior."""
     params_seed, world_seed, shock_seed = np.random.SeedSequence(seed).spawn(3)
     rng = np.random.default_rng(params_seed)
     draws = [draw_prior(design, config, rng) for _ in range(n_draws)]
@@ -86,8 +94,7 @@ def prior_predictive(
     inputs = ProjectionInputs(
         design.years, design.n_full, hist, dynamics, design.anchors, design.wafer_plan
     )
-    world = extend(inputs, horizon, np.random.default_rng(shock_seed))
-    return {**project_world(world), "years": world.years}
+    return extend(inputs, horizon, np.random.default_rng(shock_seed))
 
 
 def _posterior_params(result: Fit, rows: np.ndarray) -> list[dict]:
