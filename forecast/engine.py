@@ -105,8 +105,12 @@ def _apply(path: np.ndarray, lever: str, scenario: Scenario, base: Baseline, see
     if first >= len(years):
         return
     value = scenario.levers[lever]
-    rng = np.random.default_rng(stable_seed(seed, scenario.name, lever)) if value.dist else None
     bounds = LEVERS[lever]
+    if value.kind == "constant" and lever in GROWTH_LEVERS:  # no (draw, year) array needed
+        steps = np.arange(1, len(years) - first + 1)
+        path[:, first:] = path[:, first - 1 : first] * (1.0 + value.constant) ** steps
+        return
+    rng = np.random.default_rng(stable_seed(seed, scenario.name, lever)) if value.dist else None
     values = value.evaluate(years[first:], base.n_draws, rng)
     np.clip(values, bounds.low, bounds.high, out=values)  # distribution tails
     if lever in LEVEL_LEVERS:
