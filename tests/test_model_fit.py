@@ -17,7 +17,8 @@ from forecast.model.fitting import FitWarning, fit
 from forecast.model.predict import posterior_predictive
 
 #: A short fit: enough for means and intervals, not for the diagnostic gate.
-SHORT = {"draws": 300, "tune": 300, "chains": 2, "seed": 1}
+#: Short fits: a divergence is not re-run with smaller steps (see test_divergences_trigger...).
+SHORT = {"draws": 300, "tune": 300, "chains": 2, "seed": 1, "retry": False}
 #: China's channels and the Epoch inputs (cumulative H100e) that measure them.
 EPOCH_CHINA = {
     "licensed": {"cn_licensed_epoch": "cn_nvidia_licensed_cum_h100e"},
@@ -220,3 +221,23 @@ def test_bayes_forecaster_predicts_linked_series(cold, shipped):
     assert (stock.draws > 0).all() and stock.quantiles[0, 0] < stock.quantiles[0, 4]
     with pytest.raises(ModelError, match="does not measure"):
         forecaster(shipped, "clusters_us_share", 1)
+
+
+@pytest.mark.slow
+def test_divergences_trigger_one_rerun_with_smaller_steps(cold, shipped, monkeypatch, tmp_path):
+    """A fit with divergent transitions is sampled again at RETRY_TARGET_ACCEPT, once."""
+    calls = []
+    diverged = cold[0].idata.copy()
+    diverged.sample_stats["diverging"][:] = False
+    diverged.sample_stats["diverging"][0, 0] = True
+
+    def fake(model, settings, directory=None):
+        calls.append(settings.target_accept)
+        return diverged if len(calls) == 1 else cold[0].idata
+
+    monkeypatch.setattr(fitting, "sample_model", fake)
+    monkeypatch.setattr(fitting, "_slim", lambda idata, model: idata)
+    with pytest.warns(FitWarning, match="sampling again at 0.98"):
+        result = fit(shipped, cache_dir=tmp_path, **{**SHORT, "retry": True})
+    assert calls == [0.95, fitting.RETRY_TARGET_ACCEPT]
+    assert result.settings["target_accept"] == fitting.RETRY_TARGET_ACCEPT

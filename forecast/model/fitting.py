@@ -28,6 +28,8 @@ DEFAULT_SAMPLER = "numpyro"
 MAX_R_HAT = 1.01
 MIN_ESS_BULK = 400
 MAX_DIVERGENCES = 0
+#: Target acceptance of the second run of a fit that had divergent transitions.
+RETRY_TARGET_ACCEPT = 0.98
 #: Quantiles of the tidy posterior tables.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: (country, channel, stock variable, flow variable) of the tidy stock/flow table.
@@ -363,6 +365,7 @@ def fit(
     cache_dir: str | os.PathLike | None = None,
     config: ModelConfig | dict | None = None,
     target_accept: float = 0.95,
+    retry: bool = True,
 ) -> Fit:
     """Fit the Bayesian stock-flow model to ``dataset`` (or load the cached fit).
 
@@ -382,6 +385,10 @@ def fit(
         A configuration, or overrides merged into the default (:func:`model_config`).
     target_accept : float
         NUTS target acceptance rate.
+    retry : bool
+        A fit with divergent transitions is run again (once, cached likewise) with
+        ``target_accept`` :data:`RETRY_TARGET_ACCEPT` (smaller steps), the usual remedy;
+        the returned fit's ``settings`` say which ran.
 
     Returns
     -------
@@ -405,6 +412,18 @@ def fit(
         idata = _slim(sample_model(model, settings, directory), model)
         cache.save(idata, key, path)
     result = Fit(idata, design, config, asdict(settings), path, loaded, time.perf_counter() - start)
+    if retry and result.divergences and target_accept < RETRY_TARGET_ACCEPT:
+        warnings.warn(
+            f"{result.divergences} divergent transitions at target_accept {target_accept}: "
+            f"sampling again at {RETRY_TARGET_ACCEPT}",
+            FitWarning,
+            stacklevel=2,
+        )
+        return fit(
+            dataset, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+            refit=refit, cache_dir=cache_dir, config=config,
+            target_accept=RETRY_TARGET_ACCEPT, retry=False,
+        )  # fmt: skip
     if not result.passed:
         warnings.warn(
             "fit misses the diagnostic gate (0 divergences, r_hat <= 1.01, ess_bulk >= 400): "
