@@ -110,6 +110,9 @@ def _apply(path: np.ndarray, lever: str, scenario: Scenario, base: Baseline, see
         steps = np.arange(1, len(years) - first + 1)
         path[:, first:] = path[:, first - 1 : first] * (1.0 + value.constant) ** steps
         return
+    if value.kind == "constant" and lever not in ("allowed_perf", "smuggling_premium"):
+        path[:, first:] = value.constant
+        return
     rng = np.random.default_rng(stable_seed(seed, scenario.name, lever)) if value.dist else None
     values = value.evaluate(years[first:], base.n_draws, rng)
     np.clip(values, bounds.low, bounds.high, out=values)  # distribution tails
