@@ -473,10 +473,10 @@ def plot_attribution(
     tables = {n: attribute(projection, n, base=base, year=year) for n in names}
     tables = {n: t for n, t in tables.items() if len(t) > 1}
     fig = fig if fig is not None else new_figure()
-    ncols = min(max(len(tables), 1), 3)
+    ncols = min(max(len(tables), 1), 2)
     nrows = max(-(-len(tables) // ncols), 1)
-    fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 2.3 * nrows + 0.8))
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 2.0 * nrows + 1.0))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, (name, table) in zip(axes.flat, tables.items()):
         levers = table[table["lever"] != "total"]
         start = np.concatenate([[0.0], np.cumsum(levers["mean"].to_numpy())[:-1]])
@@ -501,7 +501,7 @@ def plot_attribution(
     fig.suptitle("What each lever does: Shapley attribution in paired draws", fontsize=10,
                  x=0.02, ha="left")  # fmt: skip
     fig.set_layout_engine("constrained", rect=(0, 0.03, 1, 0.97))
-    fig.text(0.01, 0.005, source_line(projection), fontsize=_SOURCE_SIZE, color="0.35")
+    fig.text(0.01, 0.003, source_line(projection), fontsize=_SOURCE_SIZE, color="0.35")
     return fig
 
 
