@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast import bounds
 from forecast.engine import DEFAULT_CHUNK, baseline, check_starts, project_chunk
 from forecast.errors import ScenarioError
 from forecast.io import write_atomic
@@ -150,15 +151,44 @@ class Projection:
         return write_atomic(path, lambda tmp: self.draws.to_parquet(tmp, index=False))
 
 
-def _resolve(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
+def resolve_scenarios(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
+    """Load every scenario given by name or path (default: the library); names must differ.
+
+    One name, path or Scenario counts as a list of one.
+
+    Raises
+    ------
+    ScenarioError
+        For an invalid scenario or a repeated name.
+    InputError
+        For more scenarios than :data:`forecast.bounds.SCENARIOS` allows, or none.
+    """
     if scenarios is None:
         return list_scenarios()
-    resolved = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    if isinstance(scenarios, str | Path | Scenario):
+        scenarios = [scenarios]
+    try:
+        items = list(scenarios)
+    except TypeError:
+        raise ScenarioError(
+            f"scenarios must be names, paths or Scenarios, got {type(scenarios).__name__}"
+        ) from None
+    resolved = [s if isinstance(s, Scenario) else load_scenario(s) for s in items]
+    bounds.SCENARIOS.check(len(resolved), "number of scenarios")
     names = [s.name for s in resolved]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(dupes)}")
     return resolved
+
+
+def _check_size(n_scenarios: int, inputs: object, horizon: int) -> None:
+    """Refuse a projection larger than :data:`forecast.bounds.PROJECTION_CELLS`."""
+    first, last = int(inputs.years[0]), int(inputs.years[-1])
+    bounds.PROJECTION_CELLS.check_total(
+        "projection", scenarios=n_scenarios, draws=int(inputs.retirement.shape[0]),
+        years=max(horizon, last) - first + 1,
+    )  # fmt: skip
 
 
 def project(
@@ -190,13 +220,22 @@ def project(
     Returns
     -------
     Projection
+
+    Raises
+    ------
+    ScenarioError
+        For an invalid or repeated scenario, or a start year outside the data and horizon.
+    InputError
+        For an argument outside :mod:`forecast.bounds`, or a projection too large.
     """
-    resolved = _resolve(scenarios)
+    bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    resolved = resolve_scenarios(scenarios)
     children = np.random.SeedSequence(seed).spawn(2)
     if hasattr(fit, "projection_inputs"):
         inputs = fit.projection_inputs(n_draws=draws, seed=int(children[0].generate_state(1)[0]))
     else:
         inputs = fit
+    _check_size(len(resolved), inputs, horizon)
     base = baseline(inputs, horizon, np.random.default_rng(children[1]))
     check_starts(resolved, base, horizon)
     chunks = [
