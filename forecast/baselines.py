@@ -587,8 +587,10 @@ def forecast_series(
     DataError
         Unknown series.
     ModelError
-        Unknown model, horizon < 1, series not annual, too short (without ``fallback``).
+        Unknown model, horizon or seed outside :mod:`forecast.bounds`, series not annual,
+        too short (without ``fallback``).
     """
+    bounds.SEED.check(seed)
     forecaster = get_forecaster(model, seed=seed)
     horizon = check_horizon(horizon)
     try:

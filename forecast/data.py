@@ -196,7 +196,7 @@ class Dataset:
         DataError
             If the series is unknown.
         """
-        if series_id not in set(self.series["series_id"]):
+        if not isinstance(series_id, str) or series_id not in set(self.series["series_id"]):
             raise DataError(Problem("series.csv", None, f"unknown series id {series_id!r}"))
         rows = self.observations[self.observations["series_id"] == series_id]
         order = rows["period"].map(lambda p: parse_period(p).decimal_year)

@@ -213,15 +213,15 @@ def inspect_target(target: str | Path) -> Target:
         return Target(path, "missing")
     if not path.is_dir():
         raise OutputError(f"{path} exists and is not a directory; choose a directory")
+    manifest = _manifest_of(path)
     try:
-        entries = list(_entries(path))
+        entries = list(_entries(path)) if manifest else sorted(os.listdir(path))
     except OSError as err:
         raise OutputError(f"cannot read {path}: {err.strerror}") from None
     if not entries:
         return Target(path, "empty")
-    manifest = _manifest_of(path)
-    if manifest is None:
-        return Target(path, "foreign", foreign=[rel for rel, _ in entries])
+    if manifest is None:  # its top level is enough to refuse it
+        return Target(path, "foreign", foreign=entries)
     own = manifest["files"]
     foreign, changed = [], []
     for rel, entry in entries:
@@ -264,6 +264,7 @@ def check_target(
     OutputError
         Naming the path and what is in the way.
     """
+    _not_around_cwd(absolute(target))
     found = inspect_target(target)
     if overwrite:
         return found
@@ -288,9 +289,26 @@ def check_target(
     return found
 
 
+def absolute(target: str | Path) -> Path:
+    """The absolute path of an output directory; a symbolic link is followed, so the
+    directory it points to receives the set and the link stays."""
+    path = Path(os.path.abspath(target))
+    return path.resolve() if path.is_symlink() else path
+
+
+def _not_around_cwd(path: Path) -> None:
+    """Refuse the root, the working directory and its parents: a swap would take the
+    directory away from under the shell (and everything in it would become foreign)."""
+    if path.parent == path or Path.cwd().resolve().is_relative_to(path.resolve()):
+        raise OutputError(
+            f"{path} is the working directory or contains it; choose a directory inside it"
+        )
+
+
 def _prepare_parent(target: Path) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True)
     except OSError as err:
         raise OutputError(f"cannot create {target.parent}: {err.strerror}") from None
     if not os.access(target.parent, os.W_OK | os.X_OK) or (
@@ -496,9 +514,7 @@ def result_set(
         If the target cannot be replaced safely (see :func:`check_target`), cannot be written,
         or another process holds its lock.
     """
-    path = Path(os.path.abspath(target))
-    if path.parent == path:
-        raise OutputError(f"{path} cannot be an output directory")
+    path = absolute(target)
     check_target(path, overwrite=overwrite, names=names)
     _prepare_parent(path)
     with _locked(path):

@@ -118,6 +118,8 @@ class Projection:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
             raise ScenarioError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int | np.integer)):
+            raise ScenarioError(f"year must be a whole number, got {year!r}")
         years = self.years if year is None else np.array([year])
         if year is not None and year not in self.years:
             raise ScenarioError(f"year {year} is outside {self.years[0]}..{self.years[-1]}")

@@ -105,7 +105,8 @@ def _run(argv: list[str] | None) -> int:
         err.show()
         return EXIT_BAD_INPUT
     except OSError as err:  # the disk is full, the file system failed: not the user's input
-        print_error(f"{err.strerror or err}: {err.filename or ''}; no result set was changed")
+        where = f" ({err.filename})" if err.filename else ""
+        print_error(f"{err.strerror or err}{where}; no result set was changed")
         return EXIT_SYSTEM
     except MemoryError:
         print_error("out of memory; lower --draws, --horizon or --samples")

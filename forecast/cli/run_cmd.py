@@ -33,7 +33,13 @@ CacheOption = Annotated[
 
 
 def _fit_options(cache_dir: Path | None) -> dict:
-    return {} if cache_dir is None else {"cache_dir": cache_dir}
+    """Keyword arguments of the fit; a ``--cache-dir`` is checked now, before any work."""
+    if cache_dir is None:
+        return {}
+    from forecast.model.cache import prepare  # arviz loads only when a cache is named
+
+    prepare(cache_dir)
+    return {"cache_dir": cache_dir}
 
 
 def _format(cell: tuple[float, float, float]) -> str:

@@ -256,8 +256,8 @@ def sweep(
         Continue an interrupted sweep (or re-check the complete one in ``out``), computing
         only chunks that are missing or damaged.
     overwrite : bool
-        Discard an interrupted sweep instead of refusing to start; see also
-        :func:`forecast.io.check_target`.
+        Replace a sweep in ``out`` and discard an interrupted one, instead of refusing;
+        see also :func:`forecast.io.check_target`.
     client : distributed.Client or str, optional
         A client, or the address of a scheduler (``tcp://host:8786``); default: a new
         LocalCluster of ``workers`` single-threaded workers. The client writes the files,
@@ -314,12 +314,13 @@ def sweep(
     }  # fmt: skip
     manifest = _manifest(spec, inputs, base, **settings)
     out = Path(out)
-    committed = store.check_resumable(inspect_target(out), manifest, resume)
+    partial = store.partial_dir(out)
+    found = store.continued(partial, manifest, resume, overwrite)
+    committed = store.reusable(inspect_target(out), manifest, resume, overwrite, bool(found))
     if committed is not None:
         manifest["created"] = committed["created"]
-    partial = store.partial_dir(out)
     with result_set(out, "sweep", overwrite=overwrite, staging=partial) as staged:
-        manifest = store.open_partial(staged.path, manifest, resume, overwrite)
+        manifest = store.open_partial(staged.path, found or manifest, continuing=bool(found))
         store.reuse(staged.path, out, committed)
         done = store.finished(staged.path, settings["chunks"])
         todo = [c for c in range(settings["chunks"]) if c not in done]

@@ -312,8 +312,8 @@ def sweep_from_dict(raw: dict, path: str | Path | None = None) -> SweepSpec:
     problems += found
     base, found = _load_base(raw, path.parent if path else Path.cwd())
     problems += found
-    start = raw.get("start", base.start if base else None)
-    horizon = raw.get("horizon", DEFAULT_HORIZON)
+    start = raw["start"] if raw.get("start") is not None else (base.start if base else None)
+    horizon = raw["horizon"] if raw.get("horizon") is not None else DEFAULT_HORIZON
     if not problems:
         problems += [
             f"outcomes: {o.metric} in {o.year} is outside the years {start}..{horizon}"

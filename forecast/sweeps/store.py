@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from forecast.errors import Problem, ScenarioError
-from forecast.io import Target, remove, sha256_file, write_atomic, write_json
+from forecast.io import Target, absolute, remove, sha256_file, write_atomic, write_json
 
 RESULTS = "results"
 SETTINGS = "sweep.json"
@@ -40,7 +40,7 @@ class ChunkWarning(UserWarning):
 
 def partial_dir(out: Path) -> Path:
     """The directory beside ``out`` that holds an unfinished sweep."""
-    out = Path(os.path.abspath(out))
+    out = absolute(out)
     return out.parent / f".{out.name[:100]}.partial"
 
 
@@ -80,28 +80,6 @@ def _mismatch(file: Path, manifest: dict, found: dict) -> ScenarioError | None:
     return ScenarioError(Problem(file.name, None, message))
 
 
-def check_resumable(existing: Target, manifest: dict, resume: bool) -> dict | None:
-    """The manifest of a complete sweep at the output that ``resume`` continues, or None.
-
-    Raises
-    ------
-    ScenarioError
-        If the output holds a sweep and ``resume`` is off, or holds a different sweep.
-    """
-    if existing.state != "ours" or existing.manifest.get("kind") != "sweep":
-        return None
-    if not resume:
-        message = (
-            f"{existing.path} already holds a sweep; pass --resume to finish it, or choose "
-            "another --out"
-        )
-        raise ScenarioError(Problem("manifest.json", None, message))
-    error = _mismatch(existing.path / "manifest.json", manifest, existing.manifest)
-    if error:
-        raise error
-    return existing.manifest
-
-
 def _settings(directory: Path) -> dict | None:
     """What the partial sweep in ``directory`` was asked to do (None if nothing started)."""
     try:
@@ -111,32 +89,65 @@ def _settings(directory: Path) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def open_partial(directory: Path, manifest: dict, resume: bool, overwrite: bool) -> dict:
-    """Start or continue the partial sweep in ``directory``; return its settings.
+def continued(directory: Path, manifest: dict, resume: bool, overwrite: bool) -> dict | None:
+    """The settings of the interrupted sweep in ``directory`` to continue, or None to start.
 
     Raises
     ------
     ScenarioError
         If an interrupted sweep is there and neither ``resume`` nor ``overwrite`` is given,
-        or ``resume`` is given and it is a different sweep.
+        or ``resume`` (without ``overwrite``) is given for a different sweep.
     """
     found = _settings(directory)
-    if found is not None:
-        if resume:
-            error = _mismatch(directory / SETTINGS, manifest, found)
-            if error:
-                raise error
-            return found
-        if not overwrite:
-            message = (
-                f"an interrupted sweep is kept in {directory}; pass --resume to finish it, or "
-                "--overwrite to start again"
-            )
-            raise ScenarioError(Problem(SETTINGS, None, message))
-    for entry in list(directory.iterdir()):
-        remove(entry)
-    write_json(directory / SETTINGS, manifest)
-    return manifest
+    if found is None or (overwrite and not resume):
+        return None
+    if not resume:
+        message = (
+            f"an interrupted sweep is kept in {directory}; pass --resume to finish it, or "
+            "--overwrite to start again"
+        )
+        raise ScenarioError(Problem(SETTINGS, None, message))
+    error = _mismatch(directory / SETTINGS, manifest, found)
+    if error and not overwrite:
+        raise error
+    return None if error else found
+
+
+def reusable(
+    existing: Target, manifest: dict, resume: bool, overwrite: bool, continuing: bool
+) -> dict | None:
+    """The manifest of the complete sweep at the output whose chunks may be reused, or None.
+
+    Raises
+    ------
+    ScenarioError
+        If the output holds a sweep and neither ``resume`` nor ``overwrite`` is given, or
+        ``resume`` alone is given for a different sweep (a continued interrupted sweep, or
+        ``overwrite``, replaces it).
+    """
+    if existing.state != "ours" or existing.manifest.get("kind") != "sweep":
+        return None
+    label = existing.path / "manifest.json"
+    if not resume and not overwrite:
+        message = (
+            f"{existing.path} already holds a sweep; pass --resume to finish it, --overwrite to "
+            "replace it, or choose another --out"
+        )
+        raise ScenarioError(Problem(label.name, None, message))
+    error = _mismatch(label, manifest, existing.manifest)
+    if error and not (continuing or overwrite):
+        raise error
+    return None if error or not resume else existing.manifest
+
+
+def open_partial(directory: Path, settings: dict, continuing: bool) -> dict:
+    """Start the partial sweep in ``directory`` afresh (unless ``continuing``); return its
+    settings."""
+    if not continuing:
+        for entry in list(directory.iterdir()):
+            remove(entry)
+        write_json(directory / SETTINGS, settings)
+    return settings
 
 
 def reuse(directory: Path, out: Path, committed: dict | None) -> None:
