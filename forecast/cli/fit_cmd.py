@@ -48,11 +48,13 @@ def fit_command(
     """Fit the model; print diagnostics, the last year's stocks and the cache file."""
     from forecast.data import load_dataset
     from forecast.model import DEFAULT_SAMPLER, fit
+    from forecast.model.cache import CacheWarning
     from forecast.model.fitting import FitWarning
 
     dataset = load_dataset(data_dir, until=until)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
+        warnings.simplefilter("always", CacheWarning)
         result = fit(
             dataset, draws=draws, tune=tune, chains=chains, seed=seed,
             sampler=sampler or DEFAULT_SAMPLER, refit=refit, cache_dir=cache_dir,
@@ -63,8 +65,8 @@ def fit_command(
     console.print(
         plain(f"posterior {source} {result.cache_path} ({result.seconds:.1f} s)"), highlight=False
     )
-    for warning in caught:
-        if issubclass(warning.category, FitWarning):
+    for warning in caught:  # a refitted damaged cache file, a missed gate
+        if issubclass(warning.category, FitWarning | CacheWarning):
             err_console.print("[bold red]warning:[/]", plain(warning.message), highlight=False)
     if not result.passed:
         raise typer.Exit(EXIT_GATE)
