@@ -23,7 +23,7 @@ from forecast.cli import (
 )
 from forecast.data import load_dataset
 from forecast.errors import InputError, OutputError
-from forecast.io import write_atomic
+from forecast.io import clean_stale, write_atomic
 from forecast.text import plain
 
 SeedOption = Annotated[
@@ -97,6 +97,7 @@ def forecast_command(
     if frame.attrs.get("note"):
         console.print(plain(frame.attrs["note"]), highlight=False)
     if csv is not None:
+        clean_stale(csv)  # what an interrupted earlier write left beside it
         write_atomic(csv, lambda tmp: frame.to_csv(tmp, index=False))
         console.print(plain(f"wrote {csv}"), highlight=False)
 
