@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from forecast.errors import OutputError
 
 MANIFEST = "manifest.json"
@@ -58,11 +60,19 @@ def _temp_name(target: Path, what: str) -> Path:
     return target.parent / f"{_temp_prefix(target)}.cg{os.getpid()}-{token}.{what}"
 
 
+def _read_umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+#: The process's umask, read once (reading it means setting it, which threads would race).
+_UMASK = _read_umask()
+
+
 def _shared_mode(path: Path, directory: bool) -> None:
     """Give a temporary file or directory the mode a normal create would (umask applied)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~_UMASK)
 
 
 def remove(path: Path) -> None:
@@ -325,8 +335,6 @@ def _locked(target: Path) -> Iterator[None]:
     sees it unlinked and tries again on a new file (filelock checks this), so removing it
     never lets two writers in.
     """
-    from filelock import FileLock, Timeout
-
     path = target.parent / f"{_temp_prefix(target)}.lock"
     lock = FileLock(path, timeout=LOCK_WAIT_SECONDS)
     try:

@@ -64,7 +64,7 @@ def _journal(directory: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     pairs = (line.split("  ", 1) for line in lines)
-    return {name: digest for digest, name, *_ in (p for p in pairs if len(p) == 2)}
+    return {pair[1]: pair[0] for pair in pairs if len(pair) == 2}
 
 
 def _mismatch(file: Path, manifest: dict, found: dict) -> ScenarioError | None:
@@ -162,6 +162,7 @@ def reuse(directory: Path, out: Path, committed: dict | None) -> None:
             if not _CHUNK.match(name) or name in recorded or not source.is_file():
                 continue
             if sha256_file(source) == digest:
+                remove(directory / name)  # an unrecorded file there is not to be trusted
                 os.link(source, directory / name)
                 journal.write(f"{digest}  {name}\n")
 
