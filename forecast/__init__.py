@@ -12,7 +12,15 @@ from forecast.baselines import (
     get_forecaster,
 )
 from forecast.data import Dataset, load_dataset, validate_dir
-from forecast.errors import DataError, ModelError, Problem, ScenarioError
+from forecast.errors import (
+    ComputeGapError,
+    DataError,
+    InputError,
+    ModelError,
+    OutputError,
+    Problem,
+    ScenarioError,
+)
 from forecast.periods import Period, parse_period
 from forecast.projection import Projection, project
 from forecast.report import plot_additions, plot_coverage, plot_fan, plot_stocks, report
@@ -22,11 +30,14 @@ from forecast.scenarios import Scenario, list_scenarios, load_scenario, scenario
 __all__ = [
     "MODELS",
     "BacktestResult",
+    "ComputeGapError",
     "DataError",
     "Dataset",
     "Fit",
     "Forecaster",
+    "InputError",
     "ModelError",
+    "OutputError",
     "Period",
     "Predictive",
     "Problem",

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast import bounds
 from forecast.baselines import (
     QUANTILE_COLUMNS,
     Forecaster,
@@ -128,6 +129,7 @@ def backtest(
         Unknown model name, horizon < 1, or a named series that is not annual.
     """
     horizon = check_horizon(horizon)
+    bounds.SEED.check(seed)
     full = data if isinstance(data, Dataset) else load_dataset(data)
     forecasters = _forecasters(models, seed)
     need = max(f.min_length for f in forecasters.values())

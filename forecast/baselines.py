@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import special, stats
 from threadpoolctl import threadpool_limits
 
+from forecast import bounds
 from forecast.data import Dataset
 from forecast.errors import ModelError
 
@@ -166,10 +167,9 @@ class TooShortError(ModelError):
 
 
 def check_horizon(horizon: object) -> int:
-    """Return ``horizon`` if it is a whole number of years >= 1, else raise ModelError."""
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ModelError(f"horizon must be a whole number of years >= 1, got {horizon!r}")
-    return int(horizon)
+    """Return ``horizon`` if it is a whole number of years within
+    :data:`forecast.bounds.FORECAST_HORIZON`, else raise :class:`forecast.InputError`."""
+    return bounds.FORECAST_HORIZON.check(horizon)
 
 
 def yearly_history(dataset: Dataset, series_id: str) -> pd.Series:
@@ -587,8 +587,10 @@ def forecast_series(
     DataError
         Unknown series.
     ModelError
-        Unknown model, horizon < 1, series not annual, too short (without ``fallback``).
+        Unknown model, horizon or seed outside :mod:`forecast.bounds`, series not annual,
+        too short (without ``fallback``).
     """
+    bounds.SEED.check(seed)
     forecaster = get_forecaster(model, seed=seed)
     horizon = check_horizon(horizon)
     try:

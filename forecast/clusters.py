@@ -8,8 +8,10 @@ operational at each year end gives a *partial* country stock (the dataset covers
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError, Problem
@@ -26,6 +28,8 @@ _REQUIRED = [
     "Status", "Country", "H100 equivalents", "First Operational Date",
     "Decommissioned Date (if applicable)", "Include in Standard Analysis",
 ]  # fmt: skip
+STATUSES = ("Existing", "Planned", "Decommissioned")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def cluster_country_totals(clusters: pd.DataFrame, years: range) -> pd.DataFrame:
@@ -73,6 +77,81 @@ _SERIES = {
 }  # fmt: skip
 
 
+def _value_problems(frame: pd.DataFrame) -> list[Problem]:
+    """Every cell the totals read must mean something: a known status, a finite H100e count
+    of at least 0 (empty: size unknown, the cluster is left out), a date (empty: not yet
+    operational, or not decommissioned) and true/false for the standard-analysis flag."""
+    h100e = pd.to_numeric(frame["H100 equivalents"].where(frame["H100 equivalents"] != ""),
+                          errors="coerce")  # fmt: skip
+    finite = np.isfinite(h100e.to_numpy(dtype=float))
+    rules = {
+        "Status": (~frame["Status"].isin(STATUSES), f"must be one of {', '.join(STATUSES)}"),
+        "H100 equivalents": (
+            (frame["H100 equivalents"] != "") & ~(finite & (h100e >= 0)),
+            "must be a finite number >= 0, or empty when unknown",
+        ),
+        "Include in Standard Analysis": (
+            ~frame["Include in Standard Analysis"].str.lower().isin(["true", "false", ""]),
+            "must be true, false or empty",
+        ),
+    }
+    for column in ("First Operational Date", "Decommissioned Date (if applicable)"):
+        text = frame[column]
+        parsed = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
+        bad = (text != "") & (~text.str.match(_DATE) | parsed.isna())
+        rules[column] = (bad, "must be a date YYYY-MM-DD (or empty)")
+    problems = []
+    for column, (bad, what) in rules.items():
+        for line, cell in zip(frame.loc[bad, "_line"], frame.loc[bad, column]):
+            problems.append(Problem(str(SNAPSHOT), int(line), f"{column} {cell!r}: {what}"))
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _coverage_problems(frame: pd.DataFrame) -> list[Problem]:
+    """A country whose counted clusters all have unknown size would get totals of 0."""
+    counted = frame[
+        (frame["Include in Standard Analysis"].str.lower() == "true")
+        & (frame["Status"] != "Planned")
+        & (frame["First Operational Date"] != "")
+    ]
+    problems = []
+    for code, name in COUNTRY_NAMES.items():
+        rows = counted[counted["Country"] == name]
+        if len(rows) and (rows["H100 equivalents"] == "").all():
+            message = (
+                f"none of the {len(rows)} counted clusters in {name} has a known H100 "
+                f"equivalents value; {code}'s totals would all be 0"
+            )
+            problems.append(Problem(str(SNAPSHOT), None, message))
+    return problems
+
+
+def read_snapshot(data_dir: Path) -> pd.DataFrame | None:
+    """The snapshot's columns used here, validated (None if the file is absent).
+
+    Raises
+    ------
+    DataError
+        Naming the file, line and column of every value that is not valid.
+    """
+    from forecast.data import read_csv, table_frame  # forecast.data imports this module
+
+    path = Path(data_dir) / SNAPSHOT
+    if not path.exists():
+        return None
+    header, records, problems = read_csv(path, str(SNAPSHOT))
+    missing = [c for c in _REQUIRED if c not in header]
+    if header and missing:
+        problems.append(Problem(str(SNAPSHOT), 1, f"missing column(s): {', '.join(missing)}"))
+    if problems:
+        raise DataError(problems)
+    frame, problems = table_frame(header, records, _REQUIRED, str(SNAPSHOT))
+    problems += _value_problems(frame) or _coverage_problems(frame)
+    if problems:
+        raise DataError(problems)
+    return frame
+
+
 def derived_cluster_series(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Series and observations derived from the snapshot in ``data_dir`` (empty if absent).
 
@@ -85,18 +164,12 @@ def derived_cluster_series(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     Raises
     ------
     DataError
-        If the snapshot exists but lacks a needed column or cannot be read.
+        If the snapshot exists but cannot be read, lacks a needed column, or has a value that
+        is not valid (see :func:`read_snapshot`).
     """
-    path = Path(data_dir) / SNAPSHOT
-    if not path.is_file():
+    clusters = read_snapshot(data_dir)
+    if clusters is None:
         return pd.DataFrame(), pd.DataFrame()
-    try:
-        clusters = pd.read_csv(path, dtype=str, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(Problem(str(SNAPSHOT), None, f"cannot read snapshot: {err}")) from None
-    missing = [c for c in _REQUIRED if c not in clusters.columns]
-    if missing:
-        raise DataError(Problem(str(SNAPSHOT), 1, f"missing column(s): {', '.join(missing)}"))
     totals = cluster_country_totals(clusters, range(FIRST_YEAR, LAST_YEAR + 1))
     note = "derived by forecast.clusters from the Epoch GPU-clusters snapshot (Nov 2025)"
     series, observations = [], []

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from forecast import bounds
 from forecast.errors import DataError, Problem
 from forecast.paths import shipped_dir
 from forecast.periods import parse_period
@@ -197,7 +200,7 @@ class Dataset:
         DataError
             If the series is unknown.
         """
-        if series_id not in set(self.series["series_id"]):
+        if not isinstance(series_id, str) or series_id not in set(self.series["series_id"]):
             raise DataError(Problem("series.csv", None, f"unknown series id {series_id!r}"))
         rows = self.observations[self.observations["series_id"] == series_id]
         order = rows["period"].map(lambda p: parse_period(p).decimal_year)
@@ -214,54 +217,94 @@ class Dataset:
         return self._hash
 
 
-def _read_table(path: Path, name: str, *, allow_empty: bool = False) -> tuple[pd.DataFrame, list]:
-    """Read one CSV as text cells, with a ``_line`` column; return it and the problems found."""
-    fname = path.name
+def read_bytes(path: Path, fname: str) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of one data file, or the problem that prevents reading it: missing, not a
+    file, unreadable, or larger than :data:`forecast.bounds.DATA_FILE_BYTES`."""
     if not path.is_file():
-        return pd.DataFrame(), [Problem(fname, None, f"missing file (looked for {path})")]
-    raw = path.read_bytes()
+        what = "not a file" if path.exists() else "missing file"
+        return None, [Problem(fname, None, f"{what} (looked for {path})")]
+    too_big = bounds.file_size_problem(path, bounds.DATA_FILE_BYTES)
+    if too_big:
+        return None, [Problem(fname, None, too_big)]
+    try:
+        return path.read_bytes(), []
+    except OSError as err:
+        return None, [Problem(fname, None, f"cannot read {path}: {err.strerror}")]
+
+
+def read_csv(path: Path, fname: str) -> tuple[list[str], list[tuple[int, list[str]]], list]:
+    """Parse one CSV file into its header and data rows (with line numbers).
+
+    Blank rows are skipped and cells are stripped. Returns ``(header, rows, problems)``; when
+    the file cannot be read (missing, too large, not UTF-8, malformed, empty, too many rows)
+    the header is empty and ``problems`` says why.
+    """
+    raw, problems = read_bytes(path, fname)
+    if raw is None:
+        return [], [], problems
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        return pd.DataFrame(), [
-            Problem(fname, line, f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save as UTF-8")
-        ]
+        message = f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save as UTF-8"
+        return [], [], [Problem(fname, line, message)]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         records = [(reader.line_num, row) for row in reader]
     except csv.Error as err:
-        return pd.DataFrame(), [Problem(fname, reader.line_num, f"malformed CSV: {err}")]
-    records = [(n, row) for n, row in records if any(cell.strip() for cell in row)]
+        return [], [], [Problem(fname, reader.line_num, f"malformed CSV: {err}")]
+    records = [(n, [c.strip() for c in row]) for n, row in records if any(c.strip() for c in row)]
     if not records:
-        return pd.DataFrame(), [Problem(fname, None, "empty file (no header row)")]
-    header = [h.strip() for h in records[0][1]]
-    expected = COLUMNS[name]
+        return [], [], [Problem(fname, None, "empty file (no header row)")]
+    too_many = bounds.DATA_ROWS.problem(len(records) - 1, "number of data rows")
+    if too_many:
+        return [], [], [Problem(fname, None, too_many)]
+    return records[0][1], records[1:], []
+
+
+def _header_problems(header: list[str], expected: list[str], fname: str) -> list[Problem]:
     problems = []
     missing = [c for c in expected if c not in header]
     extra = [c for c in header if c not in expected]
-    dupes = sorted({c for c in header if header.count(c) > 1})
+    dupes = sorted(c for c, n in Counter(header).items() if n > 1)
     if missing:
         problems.append(Problem(fname, 1, f"missing column(s): {', '.join(missing)}"))
     if extra:
         problems.append(Problem(fname, 1, f"unexpected column(s): {', '.join(extra)}"))
     if dupes:
         problems.append(Problem(fname, 1, f"duplicated column(s): {', '.join(dupes)}"))
-    if problems:
-        return pd.DataFrame(), problems
-    rows, lines = [], []
-    for line, row in records[1:]:
+    return problems
+
+
+def table_frame(
+    header: list[str], records: list[tuple[int, list[str]]], columns: list[str], fname: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The ``columns`` of the rows as text, with ``_line`` and ``_file``; rows with the wrong
+    number of fields are left out and reported."""
+    rows, lines, problems = [], [], []
+    for line, row in records:
         if len(row) != len(header):
             problems.append(
                 Problem(fname, line, f"expected {len(header)} fields, found {len(row)}")
             )
             continue
-        rows.append([cell.strip() for cell in row])
+        rows.append(row)
         lines.append(line)
-    if not rows and not allow_empty and not problems:
-        problems.append(Problem(fname, None, "no data rows"))
-    frame = pd.DataFrame(rows, columns=header, dtype=object)[expected].astype(str)
+    frame = pd.DataFrame(rows, columns=header, dtype=object)[columns].astype(str)
     return frame.assign(_line=lines, _file=fname), problems
+
+
+def _read_table(path: Path, name: str, *, allow_empty: bool = False) -> tuple[pd.DataFrame, list]:
+    """Read one CSV as text cells, with a ``_line`` column; return it and the problems found."""
+    fname = path.name
+    header, records, problems = read_csv(path, fname)
+    problems = problems or _header_problems(header, COLUMNS[name], fname)
+    if problems:
+        return pd.DataFrame(), problems
+    frame, problems = table_frame(header, records, COLUMNS[name], fname)
+    if frame.empty and not allow_empty and not problems:
+        problems.append(Problem(fname, None, "no data rows"))
+    return frame, problems
 
 
 def _coerce_numbers(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list]:
@@ -315,10 +358,10 @@ def _check_observations(obs: pd.DataFrame, series: pd.DataFrame) -> list[Problem
     problems = []
     keys = obs.duplicated(["series_id", "period"], keep=False)
     for (sid, period), group in obs[keys].groupby(["series_id", "period"], sort=False):
-        places = ", ".join(f"{f}:{n}" for f, n in zip(group["_file"], group["_line"]))
+        first = f"{group['_file'].iloc[0]}:{group['_line'].iloc[0]}"
         for f, n in zip(group["_file"].iloc[1:], group["_line"].iloc[1:]):
             problems.append(
-                Problem(f, n, f"duplicate observation for ({sid}, {period}); see {places}")
+                Problem(f, n, f"duplicate observation for ({sid}, {period}); first at {first}")
             )
     units = obs["series_id"].map(series.drop_duplicates("series_id").set_index("series_id")["unit"])
     value, low, high = obs["value"], obs["low"], obs["high"]
@@ -436,9 +479,12 @@ def load_dataset(data_dir: str | Path | None = None, until: int | None = None) -
     """
     from forecast.clusters import derived_cluster_series
 
+    if not isinstance(data_dir, str | os.PathLike | None):
+        raise DataError(Problem("<data_dir>", None, f"expected a directory, got {data_dir!r}"))
     directory = Path(data_dir) if data_dir is not None else shipped_dir("data")
-    if until is not None and not isinstance(until, (int, np.integer)):
-        raise DataError(Problem("<until>", None, f"until must be a year, got {until!r}"))
+    wrong_until = None if until is None else bounds.UNTIL.problem(until)
+    if wrong_until:
+        raise DataError(Problem("<until>", None, wrong_until))
     if not directory.is_dir():
         raise DataError(Problem(str(directory), None, "data directory does not exist"))
     frames: dict[str, pd.DataFrame] = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast import bounds
 from forecast.core import World, world_from
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
 from forecast.errors import ScenarioError
@@ -149,6 +150,8 @@ class Projection:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
             raise ScenarioError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int | np.integer)):
+            raise ScenarioError(f"year must be a whole number, got {year!r}")
         years = self.years if year is None else np.array([year])
         if year is not None and year not in self.years:
             raise ScenarioError(f"year {year} is outside {self.years[0]}..{self.years[-1]}")
@@ -182,15 +185,42 @@ class Projection:
         return write_atomic(path, lambda tmp: self.draws.to_parquet(tmp, index=False))
 
 
-def _resolve(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
+def resolve_scenarios(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
+    """Load every scenario given by name or path (default: the library); names must differ.
+
+    One name, path or Scenario counts as a list of one.
+
+    Raises
+    ------
+    ScenarioError
+        For an invalid scenario or a repeated name.
+    InputError
+        For more scenarios than :data:`forecast.bounds.SCENARIOS` allows, or none.
+    """
     if scenarios is None:
         return list_scenarios()
-    resolved = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    if isinstance(scenarios, str | Path | Scenario):
+        scenarios = [scenarios]
+    try:
+        items = list(scenarios)
+    except TypeError:
+        raise ScenarioError(
+            f"scenarios must be names, paths or Scenarios, got {type(scenarios).__name__}"
+        ) from None
+    resolved = [s if isinstance(s, Scenario) else load_scenario(s) for s in items]
+    bounds.SCENARIOS.check(len(resolved), "number of scenarios")
     names = [s.name for s in resolved]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(dupes)}")
     return resolved
+
+
+def _check_size(n_scenarios: int, world: World) -> None:
+    """Refuse a projection larger than :data:`forecast.bounds.PROJECTION_CELLS`."""
+    bounds.PROJECTION_CELLS.check_total(
+        "projection", scenarios=n_scenarios, draws=world.n_draws, years=len(world.years)
+    )
 
 
 def project(
@@ -222,9 +252,18 @@ def project(
     Returns
     -------
     Projection
+
+    Raises
+    ------
+    ScenarioError
+        For an invalid or repeated scenario, or a start year outside the data and horizon.
+    InputError
+        For an argument outside :mod:`forecast.bounds`, or a projection too large.
     """
-    resolved = _resolve(scenarios)
+    bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    resolved = resolve_scenarios(scenarios)
     base = world_from(fit, horizon, draws, seed)
+    _check_size(len(resolved), base)
     check_starts(resolved, base, horizon)
     chunks = [
         project_chunk(resolved[i : i + chunk_size], base, seed)

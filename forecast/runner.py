@@ -1,23 +1,24 @@
 """The main job: fit (or reuse the cached fit), project scenarios, write tidy results.
 
 ``run_scenarios`` is what ``compute-gap run`` and the report call; it writes ``summary.csv``,
-``draws.parquet`` and ``manifest.json`` into the output directory, each atomically.
+``draws.parquet`` and ``manifest.json`` into the output directory as one result set (see
+:mod:`forecast.io`): the directory holds the previous complete set or the new one, never a mix.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from forecast import bounds
 from forecast._version import __version__
 from forecast.data import Dataset, load_dataset
-from forecast.io import write_atomic
-from forecast.projection import Projection, project
+from forecast.io import check_target, result_set
+from forecast.projection import Projection, project, resolve_scenarios
 from forecast.scenarios import Scenario
 
 #: Years of the compact results table.
@@ -36,7 +37,7 @@ class RunResult:
     fit : Fit
     projection : Projection
     manifest : dict
-        Also written as ``manifest.json``.
+        Provenance of the run; ``manifest.json`` holds it plus every file's SHA-256.
     out : pathlib.Path or None
         Directory the files were written to (None when not written).
     """
@@ -87,16 +88,41 @@ def build_manifest(dataset: Dataset, fit: object, projection: Projection) -> dic
     }
 
 
-def write_results(projection: Projection, manifest: dict, out: str | Path) -> Path:
-    """Write ``summary.csv``, ``draws.parquet`` and ``manifest.json`` atomically into ``out``."""
-    out = Path(out)
-    projection.to_csv(out / "summary.csv")
-    projection.to_parquet(out / "draws.parquet")
-    write_atomic(
-        out / "manifest.json",
-        lambda tmp: tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8"),
-    )
-    return out
+def write_tables(projection: Projection, directory: Path) -> None:
+    """Write ``summary.csv`` and ``draws.parquet`` into ``directory`` (a staging directory)."""
+    projection.to_csv(directory / "summary.csv")
+    projection.to_parquet(directory / "draws.parquet")
+
+
+def write_results(
+    projection: Projection, manifest: dict, out: str | Path, *, overwrite: bool = False
+) -> Path:
+    """Write ``summary.csv``, ``draws.parquet`` and ``manifest.json`` into ``out`` as one set.
+
+    Parameters
+    ----------
+    projection : Projection
+    manifest : dict
+        Provenance (:func:`build_manifest`); the SHA-256 of every file is added.
+    out : str or pathlib.Path
+        Output directory: replaced as a whole if compute-gap wrote it (files of yours in it
+        are kept), refused if it holds other files, unless ``overwrite``.
+    overwrite : bool
+        See :func:`forecast.io.check_target`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    OutputError
+        If ``out`` cannot be replaced safely.
+    """
+    with result_set(out, "run", overwrite=overwrite, names=RESULT_FILES) as staged:
+        write_tables(projection, staged.path)
+        staged.commit(manifest)
+    return Path(out)
 
 
 def run_scenarios(
@@ -108,6 +134,7 @@ def run_scenarios(
     seed: int = 0,
     draws: int | None = None,
     out: str | Path | None = "results",
+    overwrite: bool = False,
     fit_options: dict | None = None,
 ) -> RunResult:
     """Load the data, fit (cached), project the scenarios and write the results.
@@ -127,7 +154,9 @@ def run_scenarios(
     draws : int, optional
         Posterior draws used in the projection (default: all).
     out : str or pathlib.Path or None
-        Output directory; None writes nothing.
+        Output directory (see :func:`write_results`); None writes nothing.
+    overwrite : bool
+        See :func:`forecast.io.check_target`.
     fit_options : dict, optional
         Passed to :func:`forecast.fit` (``draws``, ``tune``, ``chains``, ``sampler``,
         ``cache_dir``, ``refit``).
@@ -135,14 +164,25 @@ def run_scenarios(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    DataError, ScenarioError, ModelError
+        For bad data, scenarios or arguments (:mod:`forecast.bounds`), before any fitting.
+    OutputError
+        If ``out`` cannot be replaced safely (checked before fitting, and again at the end).
     """
     from forecast.model import fit as fit_model  # PyMC imports are slow: only when fitting
 
+    bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    if out is not None:
+        check_target(out, overwrite=overwrite, names=RESULT_FILES)
+    resolved = resolve_scenarios(scenarios)
     dataset = load_dataset(data_dir, until=until)
     fit = fit_model(dataset, seed=seed, **(fit_options or {}))
-    projection = project(fit, scenarios, horizon=horizon, draws=draws, seed=seed)
+    projection = project(fit, resolved, horizon=horizon, draws=draws, seed=seed)
     manifest = build_manifest(dataset, fit, projection)
-    written = write_results(projection, manifest, out) if out is not None else None
+    written = None if out is None else write_results(projection, manifest, out, overwrite=overwrite)
     return RunResult(dataset, fit, projection, manifest, written)
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from forecast import bounds
 from forecast.errors import Problem, ScenarioError
 from forecast.paths import shipped_dir
+from forecast.text import visible
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,8 @@ def _dist_value(raw: dict, lever: Lever, in_range, where: str, problems: list[st
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in params.values()):
         return None, [f"{where}: {name} parameters must be numbers, got {params}"]
     p = {k: float(v) for k, v in params.items()}
+    if not all(np.isfinite(list(p.values()))):
+        return None, [f"{where}: {name} parameters must be finite numbers, got {p}"]
     if name in ("uniform", "triangular") and not p["low"] <= p.get("mode", p["low"]) <= p["high"]:
         problems.append(f"{where}: {name} needs low <= mode <= high, got {p}")
     if name in ("uniform", "triangular"):
@@ -277,10 +282,26 @@ def _dist_value(raw: dict, lever: Lever, in_range, where: str, problems: list[st
 
 
 def _read_toml(path: Path) -> dict:
+    """The fields of a scenario or sweep file.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing, not a file, unreadable, too large
+        (:data:`forecast.bounds.SCENARIO_FILE_BYTES`), not UTF-8 or not TOML.
+    """
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "not found"
+        raise ScenarioError(Problem(path.name, None, f"scenario file {what}: {path}"))
+    too_big = bounds.file_size_problem(path, bounds.SCENARIO_FILE_BYTES)
+    if too_big:
+        raise ScenarioError(Problem(path.name, None, too_big))
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(Problem(path.name, None, f"scenario file not found: {path}")) from None
+    except OSError as err:
+        raise ScenarioError(
+            Problem(path.name, None, f"cannot read {path}: {err.strerror}")
+        ) from None
     except UnicodeDecodeError:
         raise ScenarioError(Problem(path.name, None, "not valid UTF-8")) from None
     try:
@@ -289,17 +310,54 @@ def _read_toml(path: Path) -> dict:
         raise ScenarioError(Problem(path.name, None, f"invalid TOML: {err}")) from None
 
 
+def text_problems(raw: dict, keys: tuple[str, ...] = ("name", "description")) -> list[str]:
+    """Required text fields: present, not blank, within :mod:`forecast.bounds`; a name
+    without control characters (it becomes a file name and a label)."""
+    messages = []
+    for key in keys:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            messages.append(f"field {key!r} is required and must be text")
+            continue
+        limit = bounds.NAME_CHARS if key == "name" else bounds.TEXT_CHARS
+        if len(value) > limit.high:
+            messages.append(f"field {key!r} has {len(value):,} characters; the limit is "
+                            f"{limit.high:,} ({limit.what})")  # fmt: skip
+        if key == "name" and visible(value) != value:
+            messages.append(f"field 'name' {visible(value)!r} has control characters")
+    return messages
+
+
+def rationale_problems(rationale: object) -> list[str]:
+    """``[rationale]`` must map names to text within :data:`forecast.bounds.TEXT_CHARS`."""
+    if not isinstance(rationale, dict) or not all(isinstance(v, str) for v in rationale.values()):
+        return ["[rationale] must map lever names to text"]
+    limit = bounds.TEXT_CHARS
+    return [
+        f"rationale.{name}: {len(text):,} characters; the limit is {limit.high:,}"
+        for name, text in rationale.items()
+        if len(text) > limit.high
+    ]
+
+
+def year_problem(raw: dict, key: str) -> str | None:
+    """Why an optional year field is not valid (None if absent or valid)."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"field {key!r} must be a year (integer), got {value!r}"
+    return bounds.YEAR.problem(value, f"field {key!r}")
+
+
 def _parse(raw: dict, path: Path) -> tuple[dict, list[Problem]]:
     """Check the fields of one file (before ``extends``); return its parts and problems."""
     messages: list[str] = []
     for key in sorted(set(raw) - _TOP_KEYS):
         messages.append(f"unknown field {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")
-    for key in ("name", "description"):
-        if not isinstance(raw.get(key), str) or not raw.get(key, "").strip():
-            messages.append(f"field {key!r} is required and must be text")
+    messages += text_problems(raw)
     start = raw.get("start")
-    if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
-        messages.append(f"field 'start' must be a year (integer), got {start!r}")
+    messages += filter(None, [year_problem(raw, "start")])
     extends = raw.get("extends")
     if extends is not None and not isinstance(extends, str):
         messages.append(f"field 'extends' must be a scenario name, got {extends!r}")
@@ -317,9 +375,9 @@ def _parse(raw: dict, path: Path) -> tuple[dict, list[Problem]]:
         if parsed is not None:
             levers[name] = parsed
     rationale = raw.get("rationale", {})
-    if not isinstance(rationale, dict) or not all(isinstance(v, str) for v in rationale.values()):
-        messages.append("[rationale] must map lever names to text")
-        rationale = {}
+    found = rationale_problems(rationale)
+    messages += found
+    rationale = rationale if isinstance(rationale, dict) and not found else {}
     for name in sorted(set(rationale) - set(LEVERS)):
         messages.append(f"rationale.{name}: not a lever")
     parts = {
@@ -327,6 +385,15 @@ def _parse(raw: dict, path: Path) -> tuple[dict, list[Problem]]:
         "extends": extends, "levers": levers, "rationale": dict(rationale),
     }  # fmt: skip
     return parts, [Problem(path.name, None, message) for message in messages]
+
+
+def _directory(value: object) -> Path | None:
+    """A scenario directory argument as a Path (None stays None)."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike):
+        raise ScenarioError(f"a scenario directory is a path, got {value!r}")
+    return Path(value)
 
 
 def _locate(name_or_path: str | Path, directory: Path) -> Path:
@@ -359,8 +426,10 @@ def load_scenario(name_or_path: str | Path, directory: str | Path | None = None)
         Naming the file and the field: unknown lever, value out of range, malformed path,
         years out of order, bad distribution, missing ``extends`` target or a cycle.
     """
+    if not isinstance(name_or_path, str | Path) or not str(name_or_path).strip():
+        raise ScenarioError(f"a scenario is a name or a path, got {name_or_path!r}")
     library = shipped_dir("scenarios")
-    base = Path(directory) if directory is not None else None
+    base = _directory(directory)
     path = _locate(name_or_path, base or library)
     return _resolve(path, base or path.parent, library, ())
 
@@ -373,6 +442,12 @@ def _resolve(path: Path, directory: Path, library: Path, seen: tuple[str, ...]) 
     if name in seen:
         cycle = " -> ".join([*seen, name])
         raise ScenarioError(Problem(path.name, None, f"field 'extends': cycle {cycle}"))
+    if len(seen) >= bounds.EXTENDS_DEPTH.high:
+        message = (
+            f"field 'extends': the chain is longer than {bounds.EXTENDS_DEPTH.high} scenarios "
+            f"({bounds.EXTENDS_DEPTH.what}): {' -> '.join([*seen[:3], '...', name])}"
+        )
+        raise ScenarioError(Problem(path.name, None, message))
     if parts["extends"] is None:
         if parts["start"] is None:
             raise ScenarioError(Problem(path.name, None, "field 'start' is required"))
@@ -408,6 +483,8 @@ def scenario_from_dict(raw: dict, directory: str | Path | None = None) -> Scenar
     directory : str or pathlib.Path, optional
         Where an ``extends`` target is looked up (default: the shipped library).
     """
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"a scenario is a dict of fields, got {type(raw).__name__}")
     library = shipped_dir("scenarios")
     pseudo = Path(f"<{raw.get('name', 'scenario')}>")
     parts, problems = _parse(raw, pseudo)
@@ -418,7 +495,7 @@ def scenario_from_dict(raw: dict, directory: str | Path | None = None) -> Scenar
             raise ScenarioError(Problem(pseudo.name, None, "field 'start' is required"))
         return Scenario(parts["name"], parts["description"], parts["start"], parts["levers"],
                         parts["rationale"], None, (parts["name"],))  # fmt: skip
-    parent = load_scenario(parts["extends"], directory or library)
+    parent = load_scenario(parts["extends"], _directory(directory) or library)
     return Scenario(
         parts["name"], parts["description"],
         parts["start"] if parts["start"] is not None else parent.start,
@@ -433,9 +510,11 @@ def list_scenarios(directory: str | Path | None = None) -> list[Scenario]:
     Raises
     ------
     ScenarioError
-        Listing the problems of every invalid file.
+        Listing the problems of every invalid file, or if ``directory`` is not a directory.
     """
-    folder = Path(directory) if directory is not None else shipped_dir("scenarios")
+    folder = _directory(directory) or shipped_dir("scenarios")
+    if not folder.is_dir():
+        raise ScenarioError(Problem(str(folder), None, "scenario directory does not exist"))
     scenarios, problems = [], []
     for path in sorted(folder.glob("*.toml")):
         try:

@@ -110,3 +110,13 @@ def small_data_dir(tmp_path: Path) -> Path:
         units={"test_share": "share"},
         kinds={"test_share": "share"},
     )
+
+
+@pytest.fixture(scope="session")
+def forker():
+    """The fork server of ``tests/forker.py`` (started once, on first use)."""
+    from tests.forker import Forker
+
+    server = Forker()
+    yield server
+    server.close()

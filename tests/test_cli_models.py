@@ -83,10 +83,10 @@ def test_backtest_json(data_dir, capsys) -> None:
     [
         (["forecast", "nope"], "unknown series id 'nope'"),
         (["forecast", "cli_short", "--model", "ets"], "'cli_short' has 3 yearly values"),
-        (["forecast", "cli_capex", "--horizon", "0"], "horizon must be a whole number"),
+        (["forecast", "cli_capex", "--horizon", "0"], "Input should be greater than or equal to 1"),
         (["forecast", "cli_capex", "--model", "prophet"], "unknown model 'prophet'"),
         (["backtest", "--model", "prophet"], "valid models: naive, ets, sarimax, ucm, auto"),
-        (["backtest", "--horizon", "-1"], "horizon must be a whole number"),
+        (["backtest", "--horizon", "-1"], "Input should be greater than or equal to 1"),
         (["backtest", "--series", "nope"], "unknown series id 'nope'"),
         (["backtest", "--origins", "2019-2023"], "expected FIRST:LAST"),
     ],

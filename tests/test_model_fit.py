@@ -157,7 +157,7 @@ def test_cache_misses_on_changed_data_settings_and_version(cold, no_sampling, mo
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "damaged", "stale"])
 def test_unusable_cache_file_is_ignored_and_rebuilt(cold, shipped, no_sampling, tmp_path, damage):
     result, directory = cold
     copy = tmp_path / "cache"
@@ -167,6 +167,10 @@ def test_unusable_cache_file_is_ignored_and_rebuilt(cold, shipped, no_sampling, 
         path.write_bytes(b"not a netcdf file")
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "damaged":  # readable, but some stored values are overwritten
+        raw = bytearray(path.read_bytes())
+        raw[-4096:-4000] = bytes(255 - b for b in raw[-4096:-4000])
+        path.write_bytes(bytes(raw))
     else:  # a valid file written for other inputs
         other = _fit(load_dataset(until=2023), copy)
         shutil.copyfile(other.cache_path, path)

@@ -332,10 +332,12 @@ def test_a_directory_that_is_not_a_report_is_never_replaced(tmp_path, small, dat
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    with pytest.raises(FileExistsError, match="refusing to replace"):
+    with pytest.raises(forecast.OutputError, match=r"refusing to write into .*\(notes.txt\)"):
         write_report(report_inputs(small, dataset), out)
     assert (out / "notes.txt").read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+    write_report(report_inputs(small, dataset), out, overwrite=True)  # the user's file stays
+    assert (out / "notes.txt").read_text() == "keep me" and (out / "report.html").is_file()
 
 
 # --- forecast.report and the CLI ---------------------------------------------------------------
@@ -371,5 +373,5 @@ def test_cli_report_writes_the_report_and_says_where(tmp_path, fake_run, capsys)
 def test_cli_report_refuses_to_overwrite_a_foreign_directory(tmp_path, fake_run, capsys) -> None:
     (tmp_path / "x.txt").write_text("")
     assert main(["report", "--out", str(tmp_path), "--quiet"]) == 2
-    assert "refusing to replace" in capsys.readouterr().err
+    assert "refusing to write into" in capsys.readouterr().err
     assert fake_run == []  # refused before fitting

@@ -1,4 +1,8 @@
-"""Sweeps survive a killed worker and Ctrl-C: every sample exactly once, resume finishes."""
+"""Sweeps survive a killed worker and Ctrl-C: every sample exactly once, resume finishes.
+
+An interrupted sweep keeps its finished chunks in its partial directory beside the output
+(:func:`forecast.sweeps.store.partial_dir`); the output itself appears only when complete.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import pyarrow.parquet as pq
 from distributed import Client, LocalCluster
 
 import forecast
+from forecast.sweeps.store import partial_dir
 from tests.test_sweep import run_small, small_inputs, small_spec, tidy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +62,7 @@ def test_killed_worker_loses_and_duplicates_nothing(tmp_path: Path) -> None:
 INTERRUPTED = """
 import sys, time
 import forecast
+from forecast.sweeps.store import partial_dir
 from tests.test_sweep import small_inputs, small_spec
 
 def slow(done, total):
@@ -84,7 +90,8 @@ def test_ctrl_c_leaves_complete_chunks_and_resume_finishes(tmp_path: Path) -> No
                 break
         _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
-    written = sorted((out / "results").iterdir())
+    assert not out.exists()  # the output receives the sweep only when it is complete
+    written = sorted((partial_dir(out) / "results").iterdir())
     assert all(p.name.startswith("chunk=") for p in written), "temporary files left behind"
     assert 3 <= len(written) < 40
     for path in written:

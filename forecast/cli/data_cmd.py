@@ -10,6 +10,7 @@ from rich.table import Table
 
 from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, print_problems
 from forecast.errors import DataError
+from forecast.text import plain
 
 
 @app.command("data")
@@ -31,14 +32,17 @@ def data_command(
         if problems:
             print_problems(DataError(problems))
             raise typer.Exit(EXIT_BAD_INPUT)
-        console.print(f"[green]{check}: no problems found[/]")
+        console.print(plain(f"{check}: no problems found"), style="green", highlight=False)
         return
     dataset = load_dataset(data_dir, until=until)
     console.print(series_table(dataset))
     console.print(
-        f"{len(dataset.series)} series, {len(dataset.observations)} observations, "
-        f"{len(dataset.sources)} sources, {len(dataset.events)} events, "
-        f"{len(dataset.chips)} chips  (data: {dataset.data_dir})"
+        plain(
+            f"{len(dataset.series)} series, {len(dataset.observations)} observations, "
+            f"{len(dataset.sources)} sources, {len(dataset.events)} events, "
+            f"{len(dataset.chips)} chips  (data: {dataset.data_dir})"
+        ),
+        highlight=False,
     )
 
 
@@ -61,6 +65,6 @@ def series_table(dataset) -> Table:
         sources = ", ".join(sorted(set(group["source_id"])))
         table.add_row(
             row.series_id, row.country, row.unit, group["period"].iloc[0],
-            group["period"].iloc[-1], str(len(group)), sources,
+            group["period"].iloc[-1], str(len(group)), plain(sources),
         )  # fmt: skip
     return table

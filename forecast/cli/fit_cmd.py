@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from forecast import bounds
 from forecast.cli import DataDirOption, UntilOption, app, console, err_console
+from forecast.text import plain
 
 #: Exit code of a fit that misses the diagnostic gate.
 EXIT_GATE = 3
@@ -21,13 +23,19 @@ REPORT_YEAR = 2025
 def fit_command(
     data_dir: DataDirOption = None,
     until: UntilOption = None,
-    draws: Annotated[int, typer.Option("--draws", help="Draws kept per chain.")] = 1000,
-    tune: Annotated[int, typer.Option("--tune", help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option("--chains", help="Number of chains.")] = 4,
+    draws: Annotated[
+        int, typer.Option("--draws", help="Draws kept per chain.", **bounds.FIT_DRAWS.option())
+    ] = 1000,
+    tune: Annotated[
+        int, typer.Option("--tune", help="Tuning steps per chain.", **bounds.TUNE.option())
+    ] = 1000,
+    chains: Annotated[
+        int, typer.Option("--chains", help="Number of chains.", **bounds.CHAINS.option())
+    ] = 4,
     sampler: Annotated[
         str | None, typer.Option("--sampler", help="pymc, nutpie or numpyro (default: numpyro).")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.", **bounds.SEED.option())] = 0,
     refit: Annotated[bool, typer.Option("--refit", help="Ignore the cache and sample.")] = False,
     cache_dir: Annotated[
         Path | None,
@@ -40,11 +48,13 @@ def fit_command(
     """Fit the model; print diagnostics, the last year's stocks and the cache file."""
     from forecast.data import load_dataset
     from forecast.model import DEFAULT_SAMPLER, fit
+    from forecast.model.cache import CacheWarning
     from forecast.model.fitting import FitWarning
 
     dataset = load_dataset(data_dir, until=until)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
+        warnings.simplefilter("always", CacheWarning)
         result = fit(
             dataset, draws=draws, tune=tune, chains=chains, seed=seed,
             sampler=sampler or DEFAULT_SAMPLER, refit=refit, cache_dir=cache_dir,
@@ -52,10 +62,12 @@ def fit_command(
     console.print(diagnostics_table(result))
     console.print(stocks_table(result))
     source = "loaded from" if result.from_cache else "saved to"
-    console.print(f"posterior {source} {result.cache_path} ({result.seconds:.1f} s)")
-    for warning in caught:
-        if issubclass(warning.category, FitWarning):
-            err_console.print(f"[bold red]warning:[/] {warning.message}", highlight=False)
+    console.print(
+        plain(f"posterior {source} {result.cache_path} ({result.seconds:.1f} s)"), highlight=False
+    )
+    for warning in caught:  # a refitted damaged cache file, a missed gate
+        if issubclass(warning.category, FitWarning | CacheWarning):
+            err_console.print("[bold red]warning:[/]", plain(warning.message), highlight=False)
     if not result.passed:
         raise typer.Exit(EXIT_GATE)
 

@@ -11,38 +11,59 @@ import typer
 from rich import box
 from rich.table import Table
 
+from forecast import bounds
 from forecast.backtest import DEFAULT_MODELS, BacktestResult, backtest
 from forecast.baselines import forecast_series
-from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, err_console
+from forecast.cli import (
+    DataDirOption,
+    OverwriteOption,
+    UntilOption,
+    app,
+    console,
+)
 from forecast.data import load_dataset
+from forecast.errors import InputError, OutputError
+from forecast.io import clean_stale, write_atomic
+from forecast.text import plain
 
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the predictive draws.")]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Seed of the predictive draws.", **bounds.SEED.option())
+]
 #: Column names in the printed backtest tables (the JSON keeps the full names).
 SHORT_NAMES = {
     "log_error": "log_err", "coverage_50": "cov50", "coverage_90": "cov90", "crps_skill": "skill",
 }  # fmt: skip
-HorizonOption = Annotated[int, typer.Option("--horizon", help="Years ahead (>= 1).")]
+HorizonOption = Annotated[
+    int, typer.Option("--horizon", help="Years ahead.", **bounds.FORECAST_HORIZON.option())
+]
 
 
 def parse_origins(text: str | None) -> list[int] | None:
-    """``2019:2023`` (inclusive range), ``2019,2021`` or ``2020``; None stays None."""
+    """``2019:2023`` (inclusive range), ``2019,2021`` or ``2020``; None stays None.
+
+    Raises
+    ------
+    InputError
+        For other text, years outside :data:`forecast.bounds.YEAR` or too many origins.
+    """
     if text is None:
         return None
     try:
         if ":" in text:
             first, last = (int(part) for part in text.split(":"))
-            years = list(range(first, last + 1))
+            ends = [first, last]
         else:
-            years = [int(part) for part in text.split(",")]
+            ends = [int(part) for part in text.split(",")]
     except ValueError:
-        years = []
-    if not years:
-        err_console.print(
-            f"[bold red]error:[/] --origins {text!r}: expected FIRST:LAST, a comma-separated "
-            "list or one year",
-            highlight=False,
+        ends = []
+    if not ends:
+        raise InputError(
+            f"--origins {text!r}: expected FIRST:LAST, a comma-separated list or one year"
         )
-        raise typer.Exit(EXIT_BAD_INPUT)
+    for year in ends:
+        bounds.YEAR.check(year, "--origins: a year")
+    years = list(range(ends[0], ends[1] + 1)) if ":" in text else ends
+    bounds.ORIGINS.check(len(years), "--origins: the number of years")
     return years
 
 
@@ -56,21 +77,29 @@ def forecast_command(
     until: UntilOption = None,
     data_dir: DataDirOption = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Also write the table here.")] = None,
+    overwrite: OverwriteOption = False,
     fallback: Annotated[
         bool, typer.Option("--fallback", help="Use naive if the series is too short for MODEL.")
     ] = False,
     seed: SeedOption = 0,
 ) -> None:
     """Forecast one series: mean and quantiles per year."""
+    if csv is not None and csv.exists() and not (overwrite and csv.is_file()):
+        raise OutputError(
+            f"--csv {csv}: exists; pass --overwrite to replace it"
+            if csv.is_file()
+            else f"--csv {csv}: exists and is not a file"
+        )
     dataset = load_dataset(data_dir, until=until)
     frame = forecast_series(dataset, series_id, horizon, model, fallback=fallback, seed=seed)
     title = f"{series_id}: forecast by {frame['model'].iloc[0]}"
     console.print(frame_table(frame.drop(columns=["series_id", "model"]), title))
     if frame.attrs.get("note"):
-        console.print(frame.attrs["note"], highlight=False)
+        console.print(plain(frame.attrs["note"]), highlight=False)
     if csv is not None:
-        frame.to_csv(csv, index=False)
-        console.print(f"wrote {csv}")
+        clean_stale(csv)  # what an interrupted earlier write left beside it
+        write_atomic(csv, lambda tmp: frame.to_csv(tmp, index=False))
+        console.print(plain(f"wrote {csv}"), highlight=False)
 
 
 @app.command("backtest")
@@ -108,8 +137,8 @@ def backtest_command(
         print_backtest_tables(result)
     for row in result.skipped.itertuples():
         console.print(
-            f"skipped {row.series_id} at {row.origin} ({row.model}): {row.reason}",
-            style="dim", highlight=False, markup=False,
+            plain(f"skipped {row.series_id} at {row.origin} ({row.model}): {row.reason}"),
+            style="dim", highlight=False,
         )  # fmt: skip
 
 
@@ -131,11 +160,11 @@ def print_backtest_tables(result: BacktestResult) -> None:
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
     """A compact rich table of ``frame``, floats to 4 significant digits."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=plain(title), box=box.SIMPLE_HEAD, pad_edge=False)
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(str(column), justify="right" if numeric else "left")
     cells = frame.map(lambda v: f"{v:.4g}" if isinstance(v, float) else str(v))
     for row in cells.itertuples(index=False):
-        table.add_row(*row)
+        table.add_row(*map(plain, row))
     return table

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, err_console
+from forecast.cli import DataDirOption, OverwriteOption, UntilOption, app, console
 from forecast.cli.run_cmd import (
     CacheOption,
     DrawsOption,
@@ -15,6 +15,7 @@ from forecast.cli.run_cmd import (
     SeedOption,
     _fit_options,
 )
+from forecast.text import plain
 
 
 @app.command("report")
@@ -25,6 +26,7 @@ def report_command(
     out: Annotated[
         Path, typer.Option("--out", help="Report directory (an earlier report is replaced).")
     ] = Path("reports/latest"),
+    overwrite: OverwriteOption = False,
     data_dir: DataDirOption = None,
     until: UntilOption = None,
     horizon: HorizonOption = 2035,
@@ -36,14 +38,10 @@ def report_command(
     """Fit (or reuse the cached fit), project, and write report.html, report.md and figures."""
     from forecast.report import report  # matplotlib loads only for this command
 
-    try:
-        written = report(
-            scenarios or None, out=out, data_dir=data_dir, until=until, seed=seed,
-            horizon=horizon, draws=draws, quiet=quiet, fit_options=_fit_options(cache_dir),
-        )  # fmt: skip
-    except FileExistsError as err:
-        err_console.print(f"[bold red]error:[/] --out: {err}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    console.print(f"report: {written.resolve() / 'report.html'}", highlight=False)
-    console.print(f"        {written.resolve() / 'report.md'} (figures in figures/)",
+    written = report(
+        scenarios or None, out=out, data_dir=data_dir, until=until, seed=seed, horizon=horizon,
+        draws=draws, quiet=quiet, overwrite=overwrite, fit_options=_fit_options(cache_dir),
+    )  # fmt: skip
+    console.print(plain(f"report: {written.resolve() / 'report.html'}"), highlight=False)
+    console.print(plain(f"        {written.resolve() / 'report.md'} (figures in figures/)"),
                   highlight=False)  # fmt: skip

@@ -9,14 +9,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from forecast.cli import DataDirOption, UntilOption, app, console
+from forecast import bounds
+from forecast.cli import DataDirOption, OverwriteOption, UntilOption, app, console
 from forecast.metrics import METRICS
 from forecast.runner import RESULT_FILES, headline_table, run_scenarios
+from forecast.text import plain
 
-SeedOption = Annotated[int, typer.Option("--seed", help="One seed for fit and projection.")]
-HorizonOption = Annotated[int, typer.Option("--horizon", help="Last projected year.")]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="One seed for fit and projection.", **bounds.SEED.option())
+]
+HorizonOption = Annotated[
+    int, typer.Option("--horizon", help="Last projected year.", **bounds.HORIZON.option())
+]
 DrawsOption = Annotated[
-    int | None, typer.Option("--draws", help="Posterior draws to project (default: all).")
+    int | None,
+    typer.Option(
+        "--draws", help="Posterior draws to project (default: all).", **bounds.DRAWS.option()
+    ),
 ]
 CacheOption = Annotated[
     Path | None, typer.Option("--cache-dir", help="Where fitted posteriors are cached.")
@@ -24,7 +33,13 @@ CacheOption = Annotated[
 
 
 def _fit_options(cache_dir: Path | None) -> dict:
-    return {} if cache_dir is None else {"cache_dir": cache_dir}
+    """Keyword arguments of the fit; a ``--cache-dir`` is checked now, before any work."""
+    if cache_dir is None:
+        return {}
+    from forecast.model.cache import prepare  # arviz loads only when a cache is named
+
+    prepare(cache_dir)
+    return {"cache_dir": cache_dir}
 
 
 def _format(cell: tuple[float, float, float]) -> str:
@@ -38,7 +53,8 @@ def _headline(rows: list[dict]) -> Table:
     for column in list(rows[0])[1:]:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(row["scenario"], *(_format(v) for k, v in row.items() if k != "scenario"))
+        cells = (_format(v) for k, v in row.items() if k != "scenario")
+        table.add_row(plain(row["scenario"]), *cells)
     return table
 
 
@@ -52,7 +68,10 @@ def run_command(
     horizon: HorizonOption = 2035,
     seed: SeedOption = 0,
     draws: DrawsOption = None,
-    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("results"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Output directory (replaced as a whole).")
+    ] = Path("results"),
+    overwrite: OverwriteOption = False,
     cache_dir: CacheOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the headline as JSON.")] = False,
 ) -> None:
@@ -60,14 +79,15 @@ def run_command(
     with console.status("fitting (or loading the cached fit) and projecting..."):
         result = run_scenarios(
             scenarios or None, data_dir=data_dir, until=until, horizon=horizon, seed=seed,
-            draws=draws, out=out, fit_options=_fit_options(cache_dir),
+            draws=draws, out=out, overwrite=overwrite, fit_options=_fit_options(cache_dir),
         )  # fmt: skip
     rows = headline_table(result.projection)
     if as_json:
-        console.print_json(json.dumps({"headline": rows, "out": str(result.out)}))
+        typer.echo(json.dumps({"headline": rows, "out": str(result.out)}, indent=2))
         return
     console.print(_headline(rows))
-    console.print(f"wrote {', '.join(str(result.out / name) for name in RESULT_FILES)}")
+    written = ", ".join(str(result.out / name) for name in RESULT_FILES)
+    console.print(plain(f"wrote {written}"), highlight=False)
 
 
 @app.command("compare")
@@ -95,7 +115,7 @@ def compare_command(
         )  # fmt: skip
     names = result.projection.names
     diff = result.projection.compare(names[0], names[1], metric=metric, year=year)
-    table = Table(title=f"{names[0]} - {names[1]} (paired draws)")
+    table = Table(title=plain(f"{names[0]} - {names[1]} (paired draws)"))
     for column in ("metric", "year", "mean", "q05", "q50", "q95", "P(A>B)"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for row in diff.itertuples():

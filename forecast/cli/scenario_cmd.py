@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from forecast.cli import app, console
 from forecast.scenarios import LEVERS, Scenario, list_scenarios, load_scenario
+from forecast.text import plain, visible
 
 ScenarioDirOption = Annotated[
     Path | None,
@@ -19,11 +21,13 @@ ScenarioDirOption = Annotated[
 
 def lever_table(scenario: Scenario) -> Table:
     """Rich table of a scenario's resolved levers with unit and rationale."""
-    table = Table(title=f"{scenario.name} (from {scenario.start}; {' < '.join(scenario.chain)})")
+    chain = " < ".join(scenario.chain)
+    table = Table(title=plain(f"{scenario.name} (from {scenario.start}; {chain})"))
     for column in ("lever", "value", "unit", "rationale"):
         table.add_column(column, overflow="fold")
     for name, value in scenario.levers.items():
-        table.add_row(name, value.describe(), LEVERS[name].unit, scenario.rationale.get(name, ""))
+        rationale = plain(scenario.rationale.get(name, ""))
+        table.add_row(name, value.describe(), LEVERS[name].unit, rationale)
     return table
 
 
@@ -37,7 +41,10 @@ def scenarios_command(
     """List the scenario library, or show one scenario's resolved levers."""
     if show is not None:
         scenario = load_scenario(show, scenario_dir)
-        console.print(f"[bold]{scenario.name}[/]: {scenario.description}", markup=True)
+        heading = Text.assemble(
+            (visible(scenario.name), "bold"), ": ", visible(scenario.description)
+        )
+        console.print(heading, highlight=False)
         console.print(lever_table(scenario))
         return
     table = Table(title="scenario library")
@@ -47,7 +54,7 @@ def scenarios_command(
     for scenario in list_scenarios(scenario_dir):
         parent = scenario.chain[1] if len(scenario.chain) > 1 else ""
         table.add_row(
-            scenario.name, str(scenario.start), parent, ", ".join(scenario.levers),
-            scenario.description,
+            plain(scenario.name), str(scenario.start), plain(parent),
+            ", ".join(scenario.levers), plain(scenario.description),
         )  # fmt: skip
     console.print(table)

@@ -10,9 +10,22 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, err_console
+from forecast import bounds
+from forecast.cli import (
+    EXIT_BAD_INPUT,
+    DataDirOption,
+    OverwriteOption,
+    UntilOption,
+    app,
+    console,
+    err_console,
+    print_error,
+)
 from forecast.cli.run_cmd import CacheOption, SeedOption, _fit_options
 from forecast.errors import ModelError
+from forecast.interrupt import Interrupted
+from forecast.io import check_target
+from forecast.text import child_path, escaped, plain
 
 if TYPE_CHECKING:  # forecast.sweeps imports Dask: only when a sweep runs
     from forecast.sweeps import SweepResult
@@ -82,24 +95,34 @@ def prim_report(box: pd.DataFrame) -> list[str | Table]:
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (scenarios/sweeps/NAME.toml).")],
     samples: Annotated[
-        int, typer.Option("--samples", help="Base samples N (Sobol: a power of 2).")
+        int,
+        typer.Option(
+            "--samples", help="Base samples N (Sobol: a power of 2).", **bounds.SAMPLES.option()
+        ),
     ] = 1024,
     method: Annotated[str, typer.Option("--method", help="Design: sobol or lhs.")] = "sobol",
-    draws: Annotated[int, typer.Option("--draws", help="Posterior draws per sample.")] = 200,
+    draws: Annotated[
+        int, typer.Option("--draws", help="Posterior draws per sample.", **bounds.DRAWS.option())
+    ] = 200,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://...).")
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", help="LocalCluster workers.")] = 2,
+    workers: Annotated[
+        int, typer.Option("--workers", help="LocalCluster workers.", **bounds.WORKERS.option())
+    ] = 2,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output directory (default results/sweep-NAME).")
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish an interrupted sweep in --out.")
     ] = False,
+    overwrite: OverwriteOption = False,
     keep_draws: Annotated[
         bool, typer.Option("--keep-draws", help="Store every posterior draw, not only summaries.")
     ] = False,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Samples per task.")] = 256,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Samples per task.", **bounds.CHUNK_SIZE.option())
+    ] = 256,
     seed: SeedOption = 0,
     data_dir: DataDirOption = None,
     until: UntilOption = None,
@@ -108,29 +131,31 @@ def sweep_command(
     """Sample a sweep's levers, project every sample on Dask, print Sobol indices and PRIM boxes."""
     from forecast.sweeps import load_sweep, sweep
     from forecast.sweeps.analysis import design_rows
+    from forecast.sweeps.store import partial_dir
 
     spec = load_sweep(sweep_file)
     try:
         design_rows(spec.problem, samples, method)
     except ValueError as err:
-        err_console.print(f"[bold red]error:[/] --samples/--method: {err}", highlight=False)
+        print_error(f"--samples/--method: {err}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    out = out or child_path("results", f"sweep-{spec.name}")
+    check_target(out, overwrite=overwrite)  # before the fit, not after it
     fit = load_fit(data_dir, until, seed, cache_dir)
-    out = out or Path("results") / f"sweep-{spec.name}"
     with Progress(console=console, transient=True) as bar:
-        task = bar.add_task(f"sweep {spec.name}", total=None)
+        task = bar.add_task(escaped(f"sweep {spec.name}"), total=None)
         try:
             result = sweep(
                 spec, fit, samples=samples, method=method, draws=draws, seed=seed, out=out,
-                resume=resume, client=scheduler, workers=workers, chunk_size=chunk_size,
-                store_draws=keep_draws,
+                resume=resume, overwrite=overwrite, client=scheduler, workers=workers,
+                chunk_size=chunk_size, store_draws=keep_draws,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
-        except KeyboardInterrupt:
-            err_console.print(
-                f"interrupted: complete chunks are kept in {out}; rerun with --resume"
-            )
-            raise typer.Exit(130) from None
+        except Interrupted as stop:
+            kept = partial_dir(out)
+            err_console.print(plain(f"interrupted: finished chunks are kept in {kept}; rerun "
+                                    "with --resume"), highlight=False)  # fmt: skip
+            raise typer.Exit(stop.exit_code) from None
     _report(result)
 
 
@@ -152,4 +177,4 @@ def _report(result: SweepResult) -> None:
             console.print(part)
     written = [result.out / "results", result.out / "prim.csv"]
     written += [result.out / "sobol.csv"] if sobol is not None else []
-    console.print(f"wrote {', '.join(map(str, written))}")
+    console.print(plain(f"wrote {', '.join(map(str, written))}"), highlight=False)

@@ -3,9 +3,11 @@
 Files live in :func:`cache_dir` (``$COMPUTE_GAP_CACHE``, else ``$XDG_CACHE_HOME/compute-gap``,
 else ``~/.cache/compute-gap``), under ``fits/``. The whole InferenceData goes into one
 NetCDF-3 file (SciPy's writer, so no HDF5 library is needed): each group's variables and
-dimensions are prefixed with the group name, and the key is stored inside the file. Writes
-go to a temporary file that is renamed into place. A file that cannot be read, lacks a group
-or carries another key is ignored with a warning and rebuilt. No pickle is used.
+dimensions are prefixed with the group name, and the key and a checksum of the content
+(every variable's values, as read back) are stored inside the file. Writes go to a temporary
+file that is renamed into place. A file that cannot be read, lacks a group, carries another
+key or does not match its checksum (damaged on disk) is ignored with a warning and rebuilt.
+No pickle is used.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import warnings
 from pathlib import Path
 
 import arviz as az
+import numpy as np
 import xarray as xr
 
 from forecast._version import __version__
-from forecast.io import write_atomic
+from forecast.errors import OutputError
+from forecast.io import clean_stale, write_atomic
 
 #: Environment variable overriding the cache directory.
 CACHE_ENV = "COMPUTE_GAP_CACHE"
@@ -29,6 +33,7 @@ CACHE_ENV = "COMPUTE_GAP_CACHE"
 REQUIRED_GROUPS = ("posterior", "sample_stats")
 _SEP = "__"
 _KEY_ATTR = "compute_gap_cache_key"
+_CHECKSUM_ATTR = "compute_gap_checksum"
 _MODEL_SOURCES = ("config.py", "observations.py", "stockflow.py")
 
 
@@ -37,8 +42,16 @@ class CacheWarning(UserWarning):
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
-    """The cache directory: ``override``, ``$COMPUTE_GAP_CACHE`` or the user cache dir."""
+    """The cache directory: ``override``, ``$COMPUTE_GAP_CACHE`` or the user cache dir.
+
+    Raises
+    ------
+    OutputError
+        If ``override`` is not a path.
+    """
     if override is not None:
+        if not isinstance(override, str | os.PathLike):
+            raise OutputError(f"cache_dir must be a path, got {override!r}")
         return Path(override)
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
@@ -73,6 +86,48 @@ def cache_path(key: str, directory: Path) -> Path:
     return directory / "fits" / f"fit-{key[:24]}.nc"
 
 
+def prepare(directory: Path) -> Path:
+    """Make sure fits can be stored under ``directory`` before any sampling starts.
+
+    Creates ``directory/fits`` if needed and removes what writers that died left there.
+
+    Raises
+    ------
+    OutputError
+        If the directory is a file, cannot be created or is not writable.
+    """
+    fits = Path(directory) / "fits"
+    try:
+        fits.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cache directory {directory}: {err.strerror}") from None
+    if not os.access(fits, os.W_OK | os.X_OK):
+        raise OutputError(f"cache directory {directory}: not writable")
+    for path in fits.glob("fit-*.nc"):
+        clean_stale(path)
+    return fits
+
+
+def content_digest(data: xr.Dataset) -> str:
+    """SHA-256 of every variable's name, shape and values (the checksum attribute excluded).
+
+    Values are compared as read back from NetCDF-3 (integers and booleans as floats, NaN by
+    position), so the digest of a dataset equals that of its saved and reloaded copy.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(map(str, data.variables)):
+        values = np.asarray(data[name].values)
+        digest.update(f"{name}{values.shape}".encode())
+        if values.dtype.kind in "biuf":
+            numbers = values.astype(np.float64)
+            missing = np.isnan(numbers)
+            digest.update(missing.tobytes())
+            digest.update(np.where(missing, 0.0, numbers).tobytes())
+        else:
+            digest.update("\x1f".join(map(str, values.ravel())).encode())
+    return digest.hexdigest()
+
+
 def _flatten(idata: az.InferenceData, key: str) -> xr.Dataset:
     """One Dataset holding every group, names prefixed ``group__``."""
     parts = []
@@ -82,7 +137,8 @@ def _flatten(idata: az.InferenceData, key: str) -> xr.Dataset:
         attrs = {f"{group}{_SEP}{k}": _attr(v) for k, v in data.attrs.items()}
         parts.append(data.rename(names).assign_attrs(attrs))
     merged = xr.merge(parts, combine_attrs="drop_conflicts", compat="override")
-    return merged.assign_attrs({_KEY_ATTR: key, "groups": ",".join(idata.groups())})
+    merged = merged.assign_attrs({_KEY_ATTR: key, "groups": ",".join(idata.groups())})
+    return merged.assign_attrs({_CHECKSUM_ATTR: content_digest(merged)})
 
 
 def _attr(value: object) -> object:
@@ -118,14 +174,23 @@ def load(key: str, path: Path) -> az.InferenceData | None:
     """
     if not path.is_file():
         return None
+    clean_stale(path)
     try:
         with xr.open_dataset(path, engine="scipy") as handle:
             data = handle.load()
         stored = data.attrs.get(_KEY_ATTR)
-        idata = _unflatten(data) if stored == key else None
+        intact = data.attrs.get(_CHECKSUM_ATTR) == content_digest(data)
+        idata = _unflatten(data) if stored == key and intact else None
     except Exception as err:  # any unreadable file: a cache must never crash a fit
         warnings.warn(
             f"ignoring unreadable cache file {path} ({err}); refitting", CacheWarning, stacklevel=2
+        )
+        return None
+    if stored == key and not intact:
+        warnings.warn(
+            f"ignoring damaged cache file {path} (content does not match its checksum); refitting",
+            CacheWarning,
+            stacklevel=2,
         )
         return None
     if idata is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast import bounds
 from forecast.core import HISTORY
 from forecast.data import Dataset
 from forecast.errors import ModelError
@@ -59,9 +60,12 @@ class FitSettings:
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise ModelError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
-        for name in ("draws", "tune", "chains"):
-            if int(getattr(self, name)) < 1:
-                raise ModelError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for bound in (bounds.FIT_DRAWS, bounds.TUNE, bounds.CHAINS, bounds.SEED):
+            bound.check(getattr(self, bound.name))
+        if isinstance(self.target_accept, bool) or not (
+            isinstance(self.target_accept, int | float) and 0 < self.target_accept < 1
+        ):
+            raise ModelError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
 
 
 @dataclass(frozen=True)
@@ -398,10 +402,13 @@ def fit(
     """
     from forecast.model.stockflow import build_model
 
+    if not isinstance(dataset, Dataset):
+        raise ModelError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
     config = config if isinstance(config, ModelConfig) else model_config(config)
     settings = FitSettings(draws, tune, chains, seed, sampler, target_accept)
     design = build_design(dataset, config)
     directory = cache.cache_dir(cache_dir)
+    cache.prepare(directory)  # a bad --cache-dir fails now, not after sampling
     key = cache.cache_key(dataset.fingerprint, config.key(), asdict(settings))
     path = cache.cache_path(key, directory)
     start = time.perf_counter()

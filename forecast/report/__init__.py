@@ -8,16 +8,14 @@ the scenarios, run a quick baseline backtest, then write into ``out``::
     figures/      PNG and SVG of every figure
     summary.csv, draws.parquet, manifest.json   as ``compute-gap run`` writes them
 
-The directory is built beside ``out`` and renamed into place only when complete.
+The directory is one result set (see :mod:`forecast.io`): built beside ``out`` and swapped
+into place only when complete, with every file's SHA-256 in ``manifest.json``.
 :func:`write_report` does the writing from plain inputs (no fit needed).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -26,7 +24,9 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from forecast import bounds
 from forecast.data import Dataset
+from forecast.io import check_target, result_set
 from forecast.report.content import TITLE, FigureSpec, ReportInputs, document, figure_specs
 from forecast.report.figures import (
     DPI,
@@ -36,7 +36,7 @@ from forecast.report.figures import (
     plot_stocks,
 )
 from forecast.report.render import to_html, to_markdown
-from forecast.runner import RESULT_FILES, run_scenarios, write_results
+from forecast.runner import RESULT_FILES, run_scenarios, write_tables
 from forecast.scenarios import Scenario
 
 __all__ = [
@@ -82,60 +82,6 @@ class Steps:
             progress.update(task, completed=1)
 
 
-def check_out(target: str | Path) -> None:
-    """Refuse to replace anything but an empty directory or an earlier report.
-
-    Raises
-    ------
-    FileExistsError
-        If ``target`` is a file, or a non-empty directory without ``report.html``.
-    """
-    target = Path(target)
-    if not target.exists():
-        return
-    if not target.is_dir():
-        raise FileExistsError(f"{target} exists and is not a directory")
-    if any(target.iterdir()) and not (target / "report.html").is_file():
-        raise FileExistsError(
-            f"refusing to replace {target}: it is neither empty nor an earlier report "
-            "(no report.html); choose another --out"
-        )
-
-
-@contextlib.contextmanager
-def atomic_dir(target: str | Path) -> Iterator[Path]:
-    """Yield a fresh directory beside ``target``; move it onto ``target`` on success.
-
-    The old ``target`` (an empty directory or an earlier report) stays in place until the new
-    one is complete, then is swapped out and removed. On any error the new directory is removed
-    and ``target`` is left as it was.
-
-    Raises
-    ------
-    FileExistsError
-        If ``target`` is a file, or a non-empty directory that is not a report.
-    """
-    target = Path(target)
-    check_out(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
-    old = tmp.with_suffix(".old")
-    try:
-        yield tmp
-        tmp.chmod(0o755)
-        if target.exists():
-            os.replace(target, old)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if old.exists():
-                os.replace(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _write_figures(specs: list[FigureSpec], directory: Path) -> dict[str, bytes]:
     """Save every figure as PNG and SVG; return the PNG bytes by name."""
     directory.mkdir()
@@ -151,28 +97,42 @@ def _write_figures(specs: list[FigureSpec], directory: Path) -> dict[str, bytes]
     return images
 
 
-def write_report(inputs: ReportInputs, out: str | Path, *, steps: Steps | None = None) -> Path:
-    """Write a complete report directory from plain inputs, atomically.
+def write_report(
+    inputs: ReportInputs,
+    out: str | Path,
+    *,
+    steps: Steps | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a complete report directory from plain inputs, as one result set.
 
     Parameters
     ----------
     inputs : ReportInputs
         Projection, dataset, manifest and (optionally) diagnostics and backtest cases.
     out : str or pathlib.Path
-        The report directory (replaced only if it is empty or an earlier report).
+        The report directory: replaced as a whole if compute-gap wrote it (files of yours in
+        it are kept), refused if it holds other files, unless ``overwrite``.
     steps : Steps, optional
         Progress display (default: silent).
+    overwrite : bool
+        See :func:`forecast.io.check_target`.
 
     Returns
     -------
     pathlib.Path
         ``out``.
+
+    Raises
+    ------
+    OutputError
+        If ``out`` cannot be replaced safely.
     """
     steps = steps or Steps(quiet=True)
-    out = Path(out)
-    with atomic_dir(out) as tmp:
+    with result_set(out, "report", overwrite=overwrite, names=REPORT_FILES) as staged:
+        tmp = staged.path
         with steps(f"Writing {', '.join(RESULT_FILES)}"):
-            write_results(inputs.projection, inputs.manifest, tmp)
+            write_tables(inputs.projection, tmp)
         specs = figure_specs(inputs)
         with steps(f"Drawing {len(specs)} figures (PNG and SVG)"):
             images = _write_figures(specs, tmp / "figures")
@@ -180,7 +140,8 @@ def write_report(inputs: ReportInputs, out: str | Path, *, steps: Steps | None =
             blocks = document(inputs, specs)
             (tmp / "report.html").write_text(to_html(blocks, images, TITLE), encoding="utf-8")
             (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
-    return out
+        staged.commit(inputs.manifest)
+    return Path(out)
 
 
 def quick_backtest(dataset: Dataset, seed: int = 0) -> tuple[pd.DataFrame | None, str]:
@@ -225,6 +186,7 @@ def report(
     horizon: int = 2035,
     draws: int | None = None,
     quiet: bool = False,
+    overwrite: bool = False,
     fit_options: dict | None = None,
 ) -> Path:
     """Fit (or reuse the cached fit), project the scenarios and write the report directory.
@@ -234,7 +196,8 @@ def report(
     scenarios : iterable of Scenario, name or path, optional
         Default: the whole shipped library.
     out : str or pathlib.Path
-        Report directory; an earlier report there is replaced once the new one is complete.
+        Report directory; an earlier report there is replaced once the new one is complete
+        (see :func:`write_report`).
     data_dir : str or pathlib.Path, optional
         Data directory (default: shipped data).
     until : int, optional
@@ -247,6 +210,8 @@ def report(
         Posterior draws projected (default: all).
     quiet : bool
         No progress output.
+    overwrite : bool
+        See :func:`forecast.io.check_target`.
     fit_options : dict, optional
         Passed to :func:`forecast.model.fit` (``cache_dir``, ``draws``, ``chains``, ...).
 
@@ -254,8 +219,16 @@ def report(
     -------
     pathlib.Path
         The report directory (``report.html`` is inside).
+
+    Raises
+    ------
+    DataError, ScenarioError, ModelError
+        For bad data, scenarios or arguments, before any fitting.
+    OutputError
+        If ``out`` cannot be replaced safely (checked before the long steps).
     """
-    check_out(out)  # fail before the long steps, not after them
+    bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    check_target(out, overwrite=overwrite, names=REPORT_FILES)  # fail before the long steps
     steps = Steps(quiet)
     with steps("Fitting (or loading the cached fit) and projecting"):
         run = run_scenarios(
@@ -269,4 +242,4 @@ def report(
         backtest=cases, backtest_note=note, cutoff=int(run.fit.design.years[-1]),
         fit_note=_fit_note(run.fit),
     )  # fmt: skip
-    return write_report(inputs, out, steps=steps)
+    return write_report(inputs, out, steps=steps, overwrite=overwrite)

@@ -5,7 +5,8 @@ Every function draws on plain inputs (a :class:`~forecast.projection.Projection`
 restyle. Without an ``ax`` (or ``fig``) they make a new :class:`matplotlib.figure.Figure` of
 :data:`FIGSIZE` inches at :data:`DPI` that renders with the Agg canvas and never touches pyplot's
 global state or the user's backend. Each figure carries a title, axis labels with units, a
-legend and a source line.
+legend and a source line. Text from data and scenario files is drawn as written: never as
+mathtext (see :func:`forecast.text.for_figure`).
 
 Years on the x axis are calendar years; a stock at year ``t`` is the stock at the end of ``t``.
 """
@@ -31,6 +32,7 @@ from forecast.errors import ScenarioError
 from forecast.metrics import BINDING, binding_shares
 from forecast.periods import parse_period
 from forecast.projection import Projection
+from forecast.text import for_figure
 
 #: Size (inches) and resolution of every figure the report writes: 1200 x 720 pixels.
 FIGSIZE = (8.0, 4.8)
@@ -235,7 +237,7 @@ def _draw_fans(
 
 def _scenario_handles(projection: Projection, names: list[str]) -> list[Line2D]:
     colors = scenario_colors(projection.names)
-    handles = [Line2D([], [], color=colors[name], lw=2, label=name) for name in names]
+    handles = [Line2D([], [], color=colors[name], lw=2, label=for_figure(name)) for name in names]
     return [*handles, Line2D([], [], color=_BEFORE, lw=2, label="before levers act")]
 
 
@@ -282,8 +284,9 @@ def _plot_observations(ax: Axes, observations: pd.DataFrame) -> list:
             color=colors[source], ms=4.5, mec="black", mew=0.4, elinewidth=0.8, capsize=0,
             zorder=3,
         )  # fmt: skip
+    style = {"ls": "", "marker": "s", "mec": "black", "mew": 0.4}
     return [
-        Line2D([], [], ls="", marker="s", color=color, mec="black", mew=0.4, label=source)
+        Line2D([], [], color=color, label=for_figure(source), **style)
         for source, color in colors.items()
     ]
 
@@ -376,7 +379,7 @@ def plot_additions(
             ax.fill_between(years, low[shown], high[shown], color=color, alpha=0.2, lw=0)
             ax.plot(years, median[shown], color=color, lw=1.4, label=label)
         ax.set_yscale("log")
-        ax.set_title(name, fontsize=8)
+        ax.set_title(for_figure(name), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=True, steps=[5, 10]))
         ax.grid(True, alpha=0.3)
@@ -558,7 +561,8 @@ def plot_coverage(cases: pd.DataFrame, ax: Axes | None = None, *, source: str = 
         x = np.arange(2) + (i - (len(table) - 1) / 2) * width
         p = row[["coverage_50", "coverage_90"]].to_numpy(dtype=float)
         low, high = wilson_interval(p, row["n"])
-        ax.bar(x, p, width * 0.9, color=cmap(i % cmap.N), label=f"{model} (n={int(row['n'])})",
+        label = for_figure(f"{model} (n={int(row['n'])})")
+        ax.bar(x, p, width * 0.9, color=cmap(i % cmap.N), label=label,
                yerr=[p - low, high - p], error_kw={"elinewidth": 0.8, "capsize": 2})  # fmt: skip
     for x, nominal in enumerate((0.5, 0.9)):
         ax.hlines(nominal, x - 0.45, x + 0.45, colors="black", linestyles="--", lw=1)

@@ -10,13 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 
-from forecast.io import write_atomic
+from forecast.io import add_files
 from forecast.metrics import LOG_SCALE
 from forecast.sweeps.analysis import prim_box, sobol_indices
 from forecast.sweeps.spec import Condition, SweepSpec
+from forecast.sweeps.store import RESULTS
 
-MANIFEST = "manifest.json"
-RESULTS = "results"
 SOBOL_COLUMNS = ["outcome", "scale", "lever", "S1", "S1_conf", "ST", "ST_conf"]
 PRIM_COLUMNS = [
     "condition", "lever", "low", "high", "restricted", "qp", "coverage", "density", "mass",
@@ -131,18 +130,23 @@ class SweepResult:
     def analyse(self) -> tuple[pd.DataFrame | None, pd.DataFrame]:
         """Sobol indices (Sobol designs only) and the PRIM box of every condition of the spec.
 
-        Writes ``sobol.csv`` and ``prim.csv`` into :attr:`out`, each atomically.
+        Adds ``sobol.csv`` and ``prim.csv`` to the result set in :attr:`out` (a new set,
+        swapped in as a whole).
 
         Returns
         -------
         tuple of (pandas.DataFrame or None, pandas.DataFrame)
         """
         sobol = self.sobol() if self.method == "sobol" else None
-        if sobol is not None:
-            write_atomic(self.out / "sobol.csv", lambda tmp: sobol.to_csv(tmp, index=False))
         frames = [self.prim(c) for c in self.spec.conditions]
         boxes = (
             pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PRIM_COLUMNS)
         )
-        write_atomic(self.out / "prim.csv", lambda tmp: boxes.to_csv(tmp, index=False))
+
+        def write(directory: Path) -> None:
+            if sobol is not None:
+                sobol.to_csv(directory / "sobol.csv", index=False)
+            boxes.to_csv(directory / "prim.csv", index=False)
+
+        add_files(self.out, write)
         return sobol, boxes

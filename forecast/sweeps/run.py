@@ -1,27 +1,28 @@
 """Run a sweep on Dask: sample the lever space, project it in chunks, stream chunks to Parquet.
 
-Layout of the output directory::
+Layout of the output directory (one result set, see :mod:`forecast.io`)::
 
-    OUT/manifest.json                  what was asked (spec hash, seed, samples, method, chunks)
+    OUT/manifest.json                  what was asked (spec hash, seed, samples, method,
+                                       chunks) and the SHA-256 of every file
     OUT/results/chunk=000012.parquet   one row per sample x outcome, one file per chunk
-    OUT/sobol.csv, OUT/prim.csv        written by :meth:`SweepResult.analyse`
+    OUT/sobol.csv, OUT/prim.csv        added by :meth:`SweepResult.analyse`
 
 Each chunk is a task on the Dask cluster; the client writes its table to a temporary file and
-renames it into place, so a chunk file is either complete or absent. A worker that dies takes
-only its running tasks with it, which the scheduler reruns elsewhere, and each chunk is
-written under its own deterministic name exactly once; ``resume`` skips chunks already on
-disk. The samples, the posterior draws and the baseline come from one seed, and each sample's
-result depends only on its own lever values, so results do not depend on the number of
-workers, the chunk order or which chunks were resumed.
+renames it into place in the sweep's partial directory beside ``OUT``
+(:mod:`forecast.sweeps.store`), so a chunk file is either complete or absent. A worker that
+dies takes only its running tasks with it, which the scheduler reruns elsewhere, and each
+chunk is written under its own deterministic name exactly once; ``resume`` skips chunks
+already done. ``OUT`` receives the whole set when every chunk is there. The samples, the
+posterior draws and the baseline come from one seed, and each sample's result depends only
+on its own lever values, so results do not depend on the number of workers, the chunk order
+or which chunks were resumed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,29 +31,21 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from distributed import Client, LocalCluster, as_completed
 
+from forecast import bounds
 from forecast._version import __version__
 from forecast.core import world_from
 from forecast.engine import DEFAULT_CHUNK, Baseline, check_starts, project_chunk
-from forecast.errors import Problem, ScenarioError
-from forecast.io import write_atomic
+from forecast.io import inspect_target, result_set
 from forecast.projection import DEFAULT_QUANTILES, quantile_column
+from forecast.sweeps import store
 from forecast.sweeps.analysis import design, design_rows
-from forecast.sweeps.result import MANIFEST, RESULTS, SweepResult, seed_streams
+from forecast.sweeps.result import SweepResult, seed_streams
 from forecast.sweeps.spec import SweepSpec, load_sweep
 
 #: Samples per Dask task (and per Parquet file).
 DEFAULT_CHUNK_SIZE = 256
-#: Manifest fields that must match for ``resume`` to continue a directory.
-RESUME_KEYS = ("spec_sha256", "inputs_sha256", "seed", "samples", "method", "chunk_size",
-               "store_draws")  # fmt: skip
-
-
-def chunk_path(out: Path, chunk: int) -> Path:
-    """Where chunk ``chunk`` of a sweep in ``out`` is written."""
-    return out / RESULTS / f"chunk={chunk:06d}.parquet"
 
 
 def evaluate_chunk(
@@ -146,29 +139,6 @@ def _manifest(spec: SweepSpec, base: Baseline, **settings: object) -> dict:
     }
 
 
-def _prepare_out(out: Path, manifest: dict, resume: bool) -> dict:
-    """Write the manifest into a fresh ``out``, or check it against the one there on resume."""
-    path = out / MANIFEST
-    if not path.exists():
-        write_atomic(path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2) + "\n"))
-        return manifest
-    if not resume:
-        message = (
-            f"{out} already holds a sweep; pass --resume to finish it, or choose another --out"
-        )
-        raise ScenarioError(Problem(MANIFEST, None, message))
-    found = json.loads(path.read_text(encoding="utf-8"))
-    differ = [
-        f"{key}: {found.get(key)!r} there, {manifest[key]!r} now"
-        for key in RESUME_KEYS
-        if found.get(key) != manifest[key]
-    ]
-    if differ:
-        message = f"cannot resume {out}: it holds a different sweep ({'; '.join(differ)})"
-        raise ScenarioError(Problem(MANIFEST, None, message))
-    return found
-
-
 @contextlib.contextmanager
 def _dask_client(client: Client | str | None, workers: int, processes: bool) -> Iterator[Client]:
     """The given client, a client of the scheduler at an address, or a new LocalCluster's."""
@@ -228,8 +198,7 @@ def _evaluate(
     try:
         for future in completed:
             chunk, _ = in_flight.pop(future.key)
-            table = future.result()
-            write_atomic(chunk_path(out, chunk), functools.partial(pq.write_table, table))
+            store.save_chunk(out, chunk, future.result())
             done += 1
             progress(done, chunks)
             following = next(queue, None)
@@ -249,6 +218,7 @@ def sweep(
     seed: int = 0,
     out: str | Path = "results/sweep",
     resume: bool = False,
+    overwrite: bool = False,
     client: Client | str | None = None,
     workers: int = 2,
     processes: bool = True,
@@ -274,9 +244,14 @@ def sweep(
         One seed for the draws, the baseline, the design and the lever distributions; the
         draws and baseline are those of :func:`forecast.project` with the same seed.
     out : str or pathlib.Path
-        Output directory (see the module docstring).
+        Output directory (see the module docstring): written as a whole when the sweep is
+        complete; refused if it holds files compute-gap did not write, unless ``overwrite``.
     resume : bool
-        Continue a sweep in ``out``, skipping chunks already written.
+        Continue an interrupted sweep (or re-check the complete one in ``out``), computing
+        only chunks that are missing or damaged.
+    overwrite : bool
+        Replace a sweep in ``out`` and discard an interrupted one, instead of refusing;
+        see also :func:`forecast.io.check_target`.
     client : distributed.Client or str, optional
         A client, or the address of a scheduler (``tcp://host:8786``); default: a new
         LocalCluster of ``workers`` single-threaded workers. The client writes the files,
@@ -300,9 +275,12 @@ def sweep(
     ------
     ScenarioError
         For an invalid sweep, a start year outside the data, or an ``out`` holding another
-        sweep (or any sweep, without ``resume``).
+        sweep (or any sweep, or an interrupted one, without ``resume``).
     ValueError
-        For an unknown method or a Sobol sample count that is not a power of two.
+        For an unknown method or a Sobol sample count that is not a power of two, or
+        (:class:`forecast.InputError`) an argument outside :mod:`forecast.bounds`.
+    OutputError
+        If ``out`` cannot be written safely.
 
     Notes
     -----
@@ -310,22 +288,48 @@ def sweep(
     usual ``if __name__ == "__main__":`` guard (or ``processes=False``).
     """
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
+    _check_arguments(samples, draws, seed, chunk_size, workers)
     n_rows = design_rows(spec.problem, samples, method)
     seeds = seed_streams(seed)
     base = world_from(fit, spec.horizon, draws, seed)  # the streams "draws" and "baseline"
+    bounds.SWEEP_CHUNK_CELLS.check_total(
+        "sweep", chunk_size=chunk_size, draws=base.n_draws, outcomes=len(spec.outcomes)
+    )
     rows = design(spec.problem, samples, method, _seed_int(seeds["design"]))
     check_starts([spec.scenario(rows[0])], base, spec.horizon)
     settings = {
         "seed": seed, "samples": samples, "method": method, "rows": n_rows,
         "chunk_size": chunk_size, "chunks": -(-n_rows // chunk_size), "store_draws": store_draws,
     }  # fmt: skip
+    manifest = _manifest(spec, base, **settings)
     out = Path(out)
-    manifest = _prepare_out(out, _manifest(spec, base, **settings), resume)
-    todo = [c for c in range(settings["chunks"]) if not chunk_path(out, c).exists()]
-    if todo:
-        with _dask_client(client, workers, processes) as dask_client:
-            _evaluate(dask_client, spec, base, rows, todo, settings, out, progress or _quiet)
+    partial = store.partial_dir(out)
+    found = store.continued(partial, manifest, resume, overwrite)
+    committed = store.reusable(inspect_target(out), manifest, resume, overwrite, bool(found))
+    if committed is not None:
+        manifest["created"] = committed["created"]
+    with result_set(out, "sweep", overwrite=overwrite, staging=partial) as staged:
+        manifest = store.open_partial(staged.path, found or manifest, continuing=bool(found))
+        store.reuse(staged.path, out, committed)
+        done = store.finished(staged.path, settings["chunks"])
+        todo = [c for c in range(settings["chunks"]) if c not in done]
+        if todo:
+            with _dask_client(client, workers, processes) as dask_client:
+                _evaluate(
+                    dask_client, spec, base, rows, todo, settings, staged.path, progress or _quiet
+                )
+        store.close(staged.path)
+        manifest = staged.commit(manifest)
     return SweepResult(spec, out, manifest)
+
+
+def _check_arguments(samples: int, draws: int | None, seed: int, chunk_size: int, workers: int):
+    """Check the sweep's numeric arguments against :mod:`forecast.bounds`."""
+    bounds.SAMPLES.check(samples)
+    bounds.DRAWS.check_optional(draws)
+    bounds.SEED.check(seed)
+    bounds.CHUNK_SIZE.check(chunk_size)
+    bounds.WORKERS.check(workers)
 
 
 def _quiet(done: int, total: int) -> None:

@@ -40,6 +40,9 @@ from forecast.scenarios import (
     _lever_value,
     _read_toml,
     load_scenario,
+    rationale_problems,
+    text_problems,
+    year_problem,
 )
 
 DEFAULT_BASE = "status_quo"
@@ -248,14 +251,8 @@ def _check_fields(raw: dict) -> list[str]:
         f"unknown field {key!r} (known: {', '.join(sorted(_TOP_KEYS))})"
         for key in sorted(set(raw) - _TOP_KEYS)
     ]
-    for key in ("name", "description"):
-        if not isinstance(raw.get(key), str) or not raw.get(key, "").strip():
-            problems.append(f"field {key!r} is required and must be text")
-    for key in ("start", "horizon"):
-        value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            problems.append(f"field {key!r} must be a year (integer), got {value!r}")
-    return problems
+    problems += text_problems(raw)
+    return problems + list(filter(None, (year_problem(raw, k) for k in ("start", "horizon"))))
 
 
 def _parse_levers(raw: dict) -> tuple[dict[str, tuple[float, float]], list[str]]:
@@ -273,8 +270,9 @@ def _parse_levers(raw: dict) -> tuple[dict[str, tuple[float, float]], list[str]]
 
 def _parse_rationale(raw: dict) -> tuple[dict[str, str], list[str]]:
     rationale = raw.get("rationale", {})
-    if not isinstance(rationale, dict) or not all(isinstance(v, str) for v in rationale.values()):
-        return {}, ["[rationale] must map lever names to text"]
+    found = rationale_problems(rationale)
+    if found:
+        return {}, found
     swept = raw.get("levers") if isinstance(raw.get("levers"), dict) else {}
     return rationale, [
         f"rationale.{name}: not a swept lever" for name in sorted(set(rationale) - set(swept))
@@ -296,6 +294,8 @@ def sweep_from_dict(raw: dict, path: str | Path | None = None) -> SweepSpec:
     ScenarioError
         Listing every problem, naming the file and the field.
     """
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"a sweep is a dict of fields, got {type(raw).__name__}")
     path = Path(path) if path is not None else None
     label = _label(path, raw.get("name", "sweep"))
     problems = _check_fields(raw)
@@ -312,8 +312,8 @@ def sweep_from_dict(raw: dict, path: str | Path | None = None) -> SweepSpec:
     problems += found
     base, found = _load_base(raw, path.parent if path else Path.cwd())
     problems += found
-    start = raw.get("start", base.start if base else None)
-    horizon = raw.get("horizon", DEFAULT_HORIZON)
+    start = raw["start"] if raw.get("start") is not None else (base.start if base else None)
+    horizon = raw["horizon"] if raw.get("horizon") is not None else DEFAULT_HORIZON
     if not problems:
         problems += [
             f"outcomes: {o.metric} in {o.year} is outside the years {start}..{horizon}"
@@ -347,5 +347,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         valid range or with low >= high, malformed outcomes or conditions, a condition over an
         outcome the sweep does not compute, an invalid base scenario.
     """
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise ScenarioError(f"a sweep file is a path, got {path!r}")
     path = Path(path)
     return sweep_from_dict(_read_toml(path), path)
