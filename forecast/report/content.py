@@ -225,8 +225,9 @@ def _headline_blocks(inputs: ReportInputs) -> list[Block]:
         headline(inputs.projection),
         Para(
             "ratio_us_cn: the US stock divided by China's (both in H100e). years_behind: how "
-            "many years earlier the US had China's current stock (0 when China is level or "
-            "ahead).",
+            "many years earlier the US had China's current stock (negative: China leads, by "
+            "that many years); draws whose crossing lies before the data are left out of its "
+            "statistics (years_behind_censored in summary.csv).",
             note=True,
         ),
     ]
