@@ -177,7 +177,9 @@ def loaded(tmp_path_factory) -> tuple[dict, list[dict], Path, list[str]]:
 
 def test_every_image_loads(loaded) -> None:
     probe, _, _, _ = loaded
-    assert len(probe["images"]) == 8
+    assert (
+        len(probe["images"]) == 10
+    )  # 5 fans, stocks, additions, what binds, attribution, coverage
     assert all(done and width > 0 and height > 0 for done, width, height in probe["images"])
 
 
