@@ -74,6 +74,7 @@ def baseline(inputs: object, horizon: int, rng: np.random.Generator) -> Baseline
     """
     missing = [f for f in core.HISTORY if f not in inputs.hist]
     missing += [f for f in core.DYNAMICS if f not in inputs.dynamics]
+    missing += [f for f in core.ANCHORS if f not in inputs.anchors]
     if missing:
         raise TypeError(f"projection inputs lack {', '.join(missing)}")
     return core.extend(inputs, horizon, rng)
