@@ -15,8 +15,9 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 #: Seconds the main thread gets to stop by itself before the process is ended.
 GRACE_SECONDS = 5.0
@@ -44,6 +45,21 @@ class Interrupted(BaseException):
 
 def _raise(signum: int, frame: object) -> None:
     raise Interrupted(signum)
+
+
+def _quiet_unraisable(previous: Callable[[object], object]) -> Callable[[object], None]:
+    """An unraisable hook that drops :class:`Interrupted`.
+
+    A signal that lands inside a finaliser (``__del__``, e.g. llvmlite's) cannot unwind the
+    main thread: Python would print "Exception ignored in ..." with a traceback. The
+    watchdog still ends the process after the grace period, with its one line.
+    """
+
+    def hook(unraisable: object) -> None:
+        if not isinstance(getattr(unraisable, "exc_value", None), Interrupted):
+            previous(unraisable)
+
+    return hook
 
 
 def _next_signal(read_fd: int, timeout: float | None) -> int | None:
@@ -80,6 +96,8 @@ def handled() -> Iterator[None]:
     os.set_blocking(write_fd, False)
     done = threading.Event()
     previous = {signum: signal.signal(signum, _raise) for signum in _SIGNALS}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
     old_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     watchdog = threading.Thread(target=_watch, args=(read_fd, done), daemon=True)
     watchdog.start()
@@ -87,6 +105,7 @@ def handled() -> Iterator[None]:
         yield
     finally:
         done.set()
+        sys.unraisablehook = previous_hook
         signal.set_wakeup_fd(old_fd)
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import signal
+import sys
 import tempfile
 import time
 import warnings
@@ -312,3 +313,30 @@ def test_ctrl_c_stops_a_stuck_sampler_within_seconds(forker, tmp_path) -> None:
     assert outcome.code == 130 and outcome.err.strip() == "interrupted", outcome.text
     fits = tmp_path / "cache" / "fits"
     assert not list(fits.iterdir()), "a partial cache entry was left"
+
+
+def test_a_signal_inside_a_finaliser_prints_no_traceback(monkeypatch) -> None:
+    """Ctrl-C that lands in a ``__del__`` (llvmlite's, say) is dropped quietly; other
+    unraisable errors still reach the hook, and the hook is restored afterwards."""
+    from forecast.interrupt import Interrupted, handled
+
+    seen: list[type] = []
+
+    def record(unraisable) -> None:
+        seen.append(unraisable.exc_type)
+
+    class Finaliser:
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    monkeypatch.setattr(sys, "unraisablehook", record)
+    with handled():
+        obj = Finaliser(Interrupted(signal.SIGINT))
+        del obj
+        obj = Finaliser(ValueError("real"))
+        del obj
+    assert seen == [ValueError]
+    assert sys.unraisablehook is record
