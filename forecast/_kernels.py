@@ -88,12 +88,13 @@ OUTPUTS = (
 
 
 @numba.njit(cache=True)
-def _at(x: np.ndarray, s: int, d: int, t: int) -> float:
-    """``x[s, d, t]`` of a driver passed once (leading axis 1) or per scenario."""
-    return x[min(s, x.shape[0] - 1), d, t]
+def _row(x: np.ndarray, s: int, d: int) -> np.ndarray:
+    """``x[s, d]`` (a view over years) of a driver passed once (leading axis 1) or per
+    scenario; taken once per row, so the year loop indexes one axis."""
+    return x[min(s, x.shape[0] - 1), d]
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def project_rows(
     drivers: tuple,
     scalars: tuple,
@@ -103,6 +104,8 @@ def project_rows(
     hbm_index: int,
     years: np.ndarray,
     out: np.ndarray,
+    first_draw: int,
+    end_draw: int,
 ) -> None:
     """Flows under the limits, stocks and gap metrics: :func:`forecast.core.roll_forward`
     fused with the gap metrics, one pass per (scenario, draw) row (tested equal to it).
@@ -121,6 +124,9 @@ def project_rows(
     hbm_index : int
     years : (year,) float
     out : (len(OUTPUTS), scenario, draw, year)
+    first_draw, end_draw : int
+        The draws ``first_draw <= d < end_draw`` are projected (the rest of ``out`` is left
+        as it is), so threads can share one call's arrays; the kernel releases the GIL.
     """
     (
         capex_d,
@@ -150,30 +156,55 @@ def project_rows(
         util_cn_d,
     ) = drivers
     retirement, per_wafer, stacks_per, stockpile0, premium0, dom_price = scalars
-    n_scen, n_draw, n_year = out.shape[1], out.shape[2], out.shape[3]
+    n_scen, n_year = out.shape[1], out.shape[3]
     stock = np.empty(4)
     flow = np.empty(4)
     scratch = np.empty((4, n_year))
     for s in range(n_scen):
-        for d in range(n_draw):
+        for d in range(first_draw, end_draw):
+            capex_r = _row(capex_d, s, d)
+            price_r = _row(price_d, s, d)
+            demand_r = _row(demand_d, s, d)
+            licensed_r = _row(licensed_d, s, d)
+            allowed_r = _row(allowed_d, s, d)
+            leakage_r = _row(leakage_d, s, d)
+            yield_r = _row(yield_d, s, d)
+            output_r = _row(output_d, s, d)
+            cap_r = _row(cap_d, s, d)
+            hbm_out_r = _row(hbm_out_d, s, d)
+            kw_r = _row(kw_d, s, d)
+            share_r = _row(share_d, s, d)
+            restrict_r = _row(restrict_d, s, d)
+            premium_r = _row(premium_d, s, d)
+            capacity_r = _row(capacity_d, s, d)
+            enforce_r = _row(enforce_d, s, d)
+            subst_r = _row(subst_d, s, d)
+            unserved0_r = _row(unserved0_d, s, d)
+            ceiling_r = _row(ceiling_d, s, d)
+            power_r = _row(power_d, s, d)
+            supply_r = _row(supply_d, s, d)
+            row_r = _row(row_d, s, d)
+            wafer_r = _row(wafer_d, s, d)
+            util_us_r = _row(util_us_d, s, d)
+            util_cn_r = _row(util_cn_d, s, d)
             keep = 1.0 - retirement[d]
             power_used = 0.0
             stockpile = math.inf
             for t in range(n_year):
-                capex = _at(capex_d, s, d, t)
-                price = _at(price_d, s, d, t)
-                demand = _at(demand_d, s, d, t)
-                lic = _at(licensed_d, s, d, t)
-                allowed = _at(allowed_d, s, d, t)
-                leak = _at(leakage_d, s, d, t)
-                yld = _at(yield_d, s, d, t)
-                dom_want = _at(output_d, s, d, t) * yld
-                cap = _at(cap_d, s, d, t)
-                hbm_out = _at(hbm_out_d, s, d, t)
-                kw = _at(kw_d, s, d, t)
+                capex = capex_r[t]
+                price = price_r[t]
+                demand = demand_r[t]
+                lic = licensed_r[t]
+                allowed = allowed_r[t]
+                leak = leakage_r[t]
+                yld = yield_r[t]
+                dom_want = output_r[t] * yld
+                cap = cap_r[t]
+                hbm_out = hbm_out_r[t]
+                kw = kw_r[t]
                 per_usd = 1e9 / price  # H100e per USD bn
                 want_cn = demand * per_usd
-                flow[0] = capex * per_usd * _at(share_d, s, d, t)
+                flow[0] = capex * per_usd * share_r[t]
                 flow[1] = want_cn * lic * allowed
                 flow[2] = leak * want_cn * (1.0 - lic)
                 flow[3] = min(dom_want, cap)
@@ -181,39 +212,45 @@ def project_rows(
                 spent = capex
                 if limited[t]:
                     # China's foreign channels: licences, then smuggling up to its capacity
-                    restrict = _at(restrict_d, s, d, t)
-                    factor = _at(premium_d, s, d, t)
+                    restrict = restrict_r[t]
+                    factor = premium_r[t]
                     restricted = demand * (1.0 - lic)
                     flow[1] = want_cn * lic * (1.0 - restrict) * allowed
                     smuggle = leak * restricted * per_usd * premium0[d] / factor
-                    capacity = _at(capacity_d, s, d, t) * (1.0 - _at(enforce_d, s, d, t))
+                    capacity = capacity_r[t] * (1.0 - enforce_r[t])
                     if capacity < smuggle:
                         smuggle, code_foreign = capacity, 1.0
                     flow[2] = smuggle
                     unserved = max(restricted + demand * lic * restrict
                                    - smuggle * price * factor / 1e9, 0.0)  # fmt: skip
-                    extra = _at(subst_d, s, d, t) * (unserved - _at(unserved0_d, s, d, t))
+                    extra = subst_r[t] * (unserved - unserved0_r[t])
                     dom_want = max(dom_want + extra * per_usd / dom_price[d], 0.0)
-                    # US: money, finance, power; then world supply shared with China
-                    ceiling = _at(ceiling_d, s, d, t)
+                    # US: money, finance, power; then what world supply leaves after China
+                    ceiling = ceiling_r[t]
                     money = flow[0] * min(1.0, ceiling / capex)
                     spent = min(capex, ceiling)
-                    headroom = _at(power_d, s, d, t) - keep * power_used
+                    headroom = power_r[t] - keep * power_used
                     power = max(headroom, 0.0) * 1e6 / kw
                     best, code_us = flow[0], 0.0
                     if money < best:
                         best, code_us = money, 1.0
                     if power < best:
                         best, code_us = power, 2.0
-                    room = _at(supply_d, s, d, t) * (1.0 - _at(row_d, s, d, t))
-                    scale = min(1.0, room / max(best + flow[1] + flow[2], 1e-300))
-                    if scale < 1.0:
-                        code_us, code_foreign = 3.0, 2.0
-                    flow[0] = best * scale
-                    flow[1] *= scale
-                    flow[2] *= scale
+                    room = supply_r[t] * (1.0 - row_r[t])
+                    foreign = flow[1] + flow[2]
+                    if foreign > room:
+                        scale = room / foreign
+                        flow[1] *= scale
+                        flow[2] *= scale
+                        code_foreign = 2.0
+                        room = 0.0
+                    else:
+                        room -= foreign
+                    if room < best:
+                        best, code_us = room, 3.0
+                    flow[0] = best
                     # China's fabs: wafers and HBM
-                    wafers = _at(wafer_d, s, d, t) * per_wafer[d] * yld
+                    wafers = wafer_r[t] * per_wafer[d] * yld
                     hbm = cap if math.isfinite(cap) else (hbm_out + stockpile) / stacks_per[d]
                     best, code_cn = dom_want, 0.0
                     if wafers < best:
@@ -236,8 +273,8 @@ def project_rows(
                 stockpile = stockpile0[d] if t == hbm_index else max(stockpile - drawn, 0.0)
                 us = stock[0]
                 cn = stock[1] + stock[2] + stock[3]
-                us_eff = us * _at(util_us_d, s, d, t)
-                cn_eff = cn * _at(util_cn_d, s, d, t)
+                us_eff = us * util_us_r[t]
+                cn_eff = cn * util_cn_r[t]
                 out[0, s, d, t] = us
                 out[1, s, d, t] = cn
                 out[2, s, d, t] = us / cn

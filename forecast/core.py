@@ -20,8 +20,9 @@ Every flow is what buyers want capped by what can be paid for, powered and built
          domestic   = min(output x yield + substitution,                             demand
                           wafer capacity x H100e per good wafer x yield,              wafers
                           (HBM stockpile + domestic HBM output) / stacks per H100e)   hbm
-    World: us_want + China's foreign chips (licensed + smuggled) share world supply less
-         the rest of the world's part, rationed in proportion when short           supply
+    World: world supply less the rest of the world's part goes first to China's foreign
+         chips (licensed + smuggled, rationed in proportion when short), the rest
+         caps the US (so China's flows never depend on the US state)               supply
     K(t) = (1 - d) K(t-1) + A(t);  power in use P(t) = (1 - d) P(t-1) + A_US(t) w_new(t)
 
 Limits apply in the *limited* years (after the data); in the data years flows are the
@@ -224,13 +225,14 @@ def roll_forward(
                 now["us_capex_usd_bn"], now["us_capex_ceiling_usd_bn"]
             )
             us, code = _us_additions(d, t, flows["us_add"], keep * power_used)
-            # World supply (less the rest of the world's share) is rationed in proportion
-            # to what the US and China's foreign channels would otherwise take.
+            # World supply less the rest of the world's share: China's foreign channels,
+            # which pay list price or a premium, are served first; the US takes the rest.
             room = d["world_supply_h100e"][:, t] * (1.0 - d["row_share"][:, t])
             foreign = flows["cn_add_licensed"] + flows["cn_add_leakage"]
-            scale = np.minimum(1.0, room / np.maximum(us + foreign, 1e-300))
-            flows["us_add"] = us * scale
-            out["binding_us"][:, t] = np.where(scale < 1.0, 3, code)
+            scale = np.minimum(1.0, room / np.maximum(foreign, 1e-300))
+            us_room = np.maximum(room - foreign * scale, 0.0)
+            flows["us_add"] = np.minimum(us, us_room)
+            out["binding_us"][:, t] = np.where(us_room < us, 3, code)
             out["binding_cn_foreign"][:, t] = np.where(scale < 1.0, 2, china["capped"])
             flows["cn_add_licensed"] = flows["cn_add_licensed"] * scale
             flows["cn_add_leakage"] = flows["cn_add_leakage"] * scale

@@ -111,6 +111,24 @@ def test_stronger_enforcement_never_raises_smuggling(seed, low, high) -> None:
     assert np.all(smuggled[1] <= smuggled[0] * (1 + 1e-12))
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 4),
+    driver=st.sampled_from(["us_capex_ceiling_usd_bn", "us_power_gw", "us_capex_usd_bn"]),
+    factor=st.floats(0.05, 5.0),
+)
+def test_china_flows_never_depend_on_the_us(seed, driver, factor) -> None:
+    """China's foreign chips are served first from world supply: no US limit or US demand
+    changes any of China's flows (docs/DESIGN.md), while the US takes only what is left."""
+    world = _world(seed, 30, supply_slack=np.full(30, -0.5))  # short supply in some draws
+    base = core.project_world(world)
+    moved = core.project_world(_scaled(world, driver, factor, world.limited))
+    for flow in ("cn_add_licensed", "cn_add_leakage", "cn_add_domestic"):
+        np.testing.assert_array_equal(moved[flow], base[flow])
+    supply_short = base["binding_us"][:, world.limited] == core.US_LIMITS.index("supply")
+    assert supply_short.any()
+
+
 def _scaled(world: core.World, driver: str, factor: float, years: np.ndarray) -> core.World:
     drivers = dict(world.drivers)
     drivers[driver] = np.where(years, drivers[driver] * factor, drivers[driver])

@@ -68,18 +68,13 @@ def test_counterfactual_below_the_status_quo_from_2023(projection) -> None:
 
 @pytest.mark.slow
 def test_stronger_enforcement_never_raises_smuggling(projection) -> None:
-    """Exactly so in the first projected year. Later, world supply shared in proportion
-    couples China's smuggled chips to the US's earlier additions (power headroom), so a draw
-    can gain a little; the bulk and the median never do."""
+    """In every draw and year: China's foreign chips are served first from world supply, so
+    nothing couples smuggling to the US's earlier additions (docs/DESIGN.md)."""
     levels = ("status_quo", "enforced", "more_enforced")
-    first = [_at(projection, n, "cn_add_leakage", 2026) for n in levels]
-    assert np.all(first[1] <= first[0] * (1 + 1e-12)) and np.all(first[2] <= first[1] * (1 + 1e-12))
-    for year in (2030, 2035):
+    for year in range(2026, 2036):
         base, some, more = (_at(projection, n, "cn_add_leakage", year) for n in levels)
-        assert (
-            np.mean(some <= base * (1 + 1e-9)) > 0.95 and np.mean(more <= some * (1 + 1e-9)) > 0.95
-        )
-        assert np.median(more) < np.median(some) < np.median(base)
+        assert np.all(some <= base * (1 + 1e-12)) and np.all(more <= some * (1 + 1e-12)), year
+        assert np.median(more) < np.median(some) < np.median(base), year
 
 
 @pytest.mark.slow
@@ -106,8 +101,8 @@ def test_restricting_licences_moves_demand_to_smuggling_and_domestic_chips(proje
 
 @pytest.mark.slow
 def test_more_leakage_never_lowers_china_and_breakthrough_raises_domestic(projection) -> None:
-    # More leakage means fewer unserved dollars turning to domestic chips, and a larger claim
-    # on shared supply: China gains in the bulk of draws, not in every one.
+    # More leakage means fewer unserved dollars turning to domestic chips (and domestic
+    # output may be capped anyway): China gains in the bulk of draws, not in every one.
     for year in (2027, 2030, 2035):
         leaks = _at(projection, "all_leaks", "cn_h100e", year)
         base = _at(projection, "status_quo", "cn_h100e", year)
