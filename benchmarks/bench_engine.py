@@ -3,6 +3,8 @@
 The floor is a plain copy of a float64 array the size of the engine's output (all outputs:
 gap metrics, flows, capex, power and the binding limits, with the limits applied),
 timed after a warm-up, since first large allocations are several times slower here.
+Measured on one thread and on the default threads (one per core; the kernel releases the
+GIL and threads share the draws), against the same single-threaded copy.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 
 from forecast._kernels import OUTPUTS
-from forecast.engine import baseline, project_chunk
+from forecast.engine import baseline, engine_threads, project_chunk
 from forecast.scenarios import scenario_from_dict
 from tests.synthetic import synthetic_inputs
 
@@ -37,10 +39,10 @@ def _variants(n: int) -> list:
     ]
 
 
-def _engine(scenarios, base, chunk: int) -> int:
+def _engine(scenarios, base, chunk: int, threads: int | None) -> int:
     cells = 0
     for i in range(0, len(scenarios), chunk):
-        out = project_chunk(scenarios[i : i + chunk], base, seed=0)
+        out = project_chunk(scenarios[i : i + chunk], base, seed=0, threads=threads)
         cells += out["us_h100e"].size
     return cells
 
@@ -60,11 +62,14 @@ def setup(request):
     return _variants(n_scen), base
 
 
-def test_engine_throughput(benchmark, setup) -> None:
+@pytest.mark.parametrize("threads", [1, None], ids=["one-thread", "per-core"])
+def test_engine_throughput(benchmark, setup, threads) -> None:
     scenarios, base = setup
     chunk = 8
     rounds = 1 if benchmark.disabled else 3
-    cells = benchmark.pedantic(_engine, args=(scenarios, base, chunk), rounds=rounds, iterations=1)
+    cells = benchmark.pedantic(
+        _engine, args=(scenarios, base, chunk, threads), rounds=rounds, iterations=1
+    )
     assert cells == len(scenarios) * base.n_draws * len(base.years)
     if benchmark.disabled:
         return
@@ -72,8 +77,10 @@ def test_engine_throughput(benchmark, setup) -> None:
     floor_array.copy()  # warm-up
     floor = min(_timed(floor_array.copy) for _ in range(3))
     engine = benchmark.stats.stats.min
+    used = engine_threads(base.n_draws) if threads is None else threads
     benchmark.extra_info.update(
         cells=cells, cells_per_second=cells / engine, floor_seconds=floor,
-        ratio_to_floor=engine / floor,
+        ratio_to_floor=engine / floor, threads=used,
     )  # fmt: skip
-    print(f"\nengine: {cells / engine:.3g} cells/s, ratio to copy floor {engine / floor:.2f}")
+    print(f"\nengine ({used} threads): {cells / engine:.3g} cells/s, "
+          f"ratio to copy floor {engine / floor:.2f}")  # fmt: skip

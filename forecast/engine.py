@@ -11,6 +11,9 @@ pass per (scenario, draw) (:func:`forecast._kernels.project_rows`, which mirrors
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 
@@ -52,6 +55,15 @@ LIMIT_LEVERS = (
 )  # fmt: skip
 #: Scenarios per chunk: keeps the (chunk, draw, year) working arrays cache-sized.
 DEFAULT_CHUNK = 16
+#: Fewest draws worth a thread of their own (starting one costs ~0.1 ms).
+MIN_DRAWS_PER_THREAD = 250
+
+
+def engine_threads(n_draws: int) -> int:
+    """Threads :func:`project_chunk` uses by default: one per available core, at most one
+    per :data:`MIN_DRAWS_PER_THREAD` draws."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, n_draws // MIN_DRAWS_PER_THREAD))
 
 
 def stable_seed(*parts: object) -> int:
@@ -139,7 +151,9 @@ def _as_driver(lever: str, values: np.ndarray, age: np.ndarray, base: Baseline) 
     return values
 
 
-def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[str, np.ndarray]:
+def project_chunk(
+    scenarios: list[Scenario], base: Baseline, seed: int, threads: int | None = None
+) -> dict[str, np.ndarray]:
     """Project a chunk of scenarios over all draws and years.
 
     Parameters
@@ -151,6 +165,9 @@ def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
     seed : int
         Seeds the lever distributions (per scenario and lever, so results do not depend on
         which other scenarios are in the chunk).
+    threads : int, optional
+        Threads that share the draws (the compiled kernel releases the GIL); default
+        :func:`engine_threads`. Results do not depend on it.
 
     Returns
     -------
@@ -164,7 +181,7 @@ def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
     )  # (scenario, year): complete-data years before the start, as the posterior has them
     hist = np.stack([base.hist[k] for k in (*core.STOCKS, *core.FLOWS)])
     out = np.empty((len(OUTPUTS), len(scenarios), base.n_draws, len(base.years)))
-    project_rows(
+    args = (
         tuple(np.ascontiguousarray(drivers[name]) for name in core.DRIVERS),
         tuple(np.ascontiguousarray(base.scalars[name]) for name in core.SCALARS),
         hist,
@@ -174,6 +191,14 @@ def project_chunk(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
         base.years.astype(float),
         out,
     )
+    n_threads = engine_threads(base.n_draws) if threads is None else threads
+    edges = np.linspace(0, base.n_draws, max(1, min(n_threads, base.n_draws)) + 1).astype(int)
+    if len(edges) == 2:
+        project_rows(*args, 0, base.n_draws)
+    else:
+        with ThreadPoolExecutor(len(edges) - 1) as pool:
+            for done in [pool.submit(project_rows, *args, a, b) for a, b in pairwise(edges)]:
+                done.result()
     return dict(zip(OUTPUTS, out))
 
 

@@ -77,7 +77,8 @@ def evaluate_chunk(
     columns = {o: int(np.searchsorted(base.years, o.year)) for o in spec.outcomes}
     parts: dict = {o: [] for o in spec.outcomes}
     for i in range(0, len(scenarios), DEFAULT_CHUNK):
-        values = project_chunk(scenarios[i : i + DEFAULT_CHUNK], base, seed)
+        # one thread: a sweep's parallelism is its workers
+        values = project_chunk(scenarios[i : i + DEFAULT_CHUNK], base, seed, threads=1)
         for outcome, column in columns.items():
             parts[outcome].append(values[outcome.metric][:, :, column])
     stacked = np.concatenate([np.concatenate(parts[o]) for o in spec.outcomes])
