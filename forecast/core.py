@@ -265,6 +265,10 @@ HISTORY: tuple[str, ...] = (
     "cn_demand_usd_bn", "licensed_share", "allowed_perf", "leakage",
     "domestic_output_h100e_potential", "domestic_yield", "hbm_cap_h100e",
 )  # fmt: skip
+#: Control-attributed effects over the data years, from the fitted intervention effects,
+#: (draw, year): ``domestic_push_log`` is the log of domestic output that the export-control
+#: events' growth shifts added (0 before the first event).
+CONTROL_HISTORY: tuple[str, ...] = ("domestic_push_log",)
 #: Per-draw parameters of the world's dynamics beyond the data, (draw,).
 DYNAMICS: tuple[str, ...] = (
     "retirement", "us_capex_slope", "us_capex_slope_sd", "us_capex_level_sd",
@@ -276,6 +280,7 @@ DYNAMICS: tuple[str, ...] = (
     "cn_h100e_per_wafer", "cn_hbm_output_growth", "smuggling_capacity_slack",
     "smuggling_capacity_growth", "smuggling_price_factor", "substitution",
     "licensed_price_decline", "domestic_price_factor", "us_utilization", "cn_utilization",
+    "domestic_push_growth",
 )  # fmt: skip
 #: Data anchors of the forward model (plain numbers from the shipped data).
 ANCHORS: tuple[str, ...] = (
@@ -317,6 +322,10 @@ class World:
     licensed_ageing : numpy.ndarray
         (draw,) log decline per year of a fixed licensed chip's performance per dollar
         against the frontier (the frontier's price decline less the chip's own).
+    domestic_push_log : numpy.ndarray
+        (draw, year) log of domestic output added by the export controls' push (the fitted
+        growth shifts, carried on at the last data year's shift): what a scenario without
+        that push takes away (the ``domestic_push`` lever).
     """
 
     years: np.ndarray
@@ -328,6 +337,7 @@ class World:
     limited: np.ndarray
     hbm_index: int
     licensed_ageing: np.ndarray
+    domestic_push_log: np.ndarray
 
     @property
     def n_draws(self) -> int:
@@ -393,7 +403,8 @@ def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
     Parameters
     ----------
     inputs : ProjectionInputs-like
-        ``years``, ``n_full``, ``hist`` (:data:`HISTORY`), ``dynamics`` (:data:`DYNAMICS`),
+        ``years``, ``n_full``, ``hist`` (:data:`HISTORY` and
+        :data:`CONTROL_HISTORY`), ``dynamics`` (:data:`DYNAMICS`),
         ``anchors`` (:data:`ANCHORS`) and ``wafer_plan`` ({year: wafers per month}).
     horizon : int
         Last projected year (>= the last data year).
@@ -479,7 +490,9 @@ def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
     )
     d["cn_unserved_base_usd_bn"] = base["unserved_usd_bn"]
     limited = np.arange(len(years)) >= n_full
-    return World(years, n_hist, n_full, d, scalars, past, limited, hbm_index, ageing)
+    push = hist["domestic_push_log"]
+    push = np.concatenate([push, push[:, -1:] + col("domestic_push_growth") * ahead], 1)
+    return World(years, n_hist, n_full, d, scalars, past, limited, hbm_index, ageing, push)
 
 
 def _limits(hist: dict, p: dict, a: dict, years: np.ndarray, n_full: int) -> dict:

@@ -37,6 +37,7 @@ LEVEL_LEVERS = {
     "smuggling_premium": "smuggling_price_factor",
     "substitution": "substitution",
     "cn_import_restriction": "cn_import_restriction",
+    "domestic_push": "domestic_output_h100e_potential",
 }
 GROWTH_LEVERS = {
     "us_capex_growth": "us_capex_usd_bn",
@@ -84,7 +85,7 @@ def baseline(inputs: object, horizon: int, rng: np.random.Generator) -> Baseline
     rng : numpy.random.Generator
         Draws the shocks (shared by all scenarios: paired draws).
     """
-    missing = [f for f in core.HISTORY if f not in inputs.hist]
+    missing = [f for f in (*core.HISTORY, *core.CONTROL_HISTORY) if f not in inputs.hist]
     missing += [f for f in core.DYNAMICS if f not in inputs.dynamics]
     missing += [f for f in core.ANCHORS if f not in inputs.anchors]
     if missing:
@@ -123,16 +124,33 @@ def _apply(path: np.ndarray, lever: str, scenario: Scenario, base: Baseline, see
         steps = np.arange(1, len(years) - first + 1)
         path[:, first:] = path[:, first - 1 : first] * (1.0 + value.constant) ** steps
         return
-    if value.kind == "constant" and lever not in ("allowed_perf", "smuggling_premium"):
+    if value.kind == "constant" and lever not in ("allowed_perf", "smuggling_premium",
+                                                  "domestic_push"):  # fmt: skip
         path[:, first:] = value.constant
         return
-    rng = np.random.default_rng(stable_seed(seed, scenario.name, lever)) if value.dist else None
-    values = value.evaluate(years[first:], base.n_draws, rng)
+    values = value.evaluate(years[first:], base.n_draws, _lever_rng(value, seed, scenario, lever))
     np.clip(values, bounds.low, bounds.high, out=values)  # distribution tails
-    if lever in LEVEL_LEVERS:
+    if lever == "domestic_push":
+        _push(path, values, first, base)
+    elif lever in LEVEL_LEVERS:
         path[:, first:] = _as_driver(lever, values, years[first:] - scenario.start, base)
     else:
         path[:, first:] = path[:, first - 1 : first] * np.cumprod(1.0 + values, axis=1)
+
+
+def _lever_rng(value, seed: int, scenario: Scenario, lever: str) -> np.random.Generator | None:
+    """The stream of a distribution lever (per scenario and lever); None for a fixed value."""
+    return np.random.default_rng(stable_seed(seed, scenario.name, lever)) if value.dist else None
+
+
+def _push(path: np.ndarray, share: np.ndarray, first: int, base: Baseline) -> None:
+    """Scale the export controls' push to domestic output from year index ``first`` on.
+
+    Output keeps what the push had added by the year before the start; after it, the push's
+    further log growth counts ``share`` times (0: none, 1: as fitted), in place.
+    """
+    push = base.domestic_push_log
+    path[:, first:] *= np.exp((share - 1.0) * (push[:, first:] - push[:, first - 1 : first]))
 
 
 def _as_driver(lever: str, values: np.ndarray, age: np.ndarray, base: Baseline) -> np.ndarray:

@@ -47,6 +47,10 @@ LEVERS: dict[str, Lever] = {
               "share of restricted demand that arrives anyway (smuggling, offshore access)"),
         Lever("domestic_growth", "growth rate per year", -0.9, 3.0,
               "growth of China's domestic accelerator output before yield (0.3 = +30 %/yr)"),
+        Lever("domestic_push", "multiplier", 0.0, 3.0,
+              "how much of the export controls' push to China's domestic output growth (the "
+              "fitted Oct 2022 and Dec 2024 shifts) acts from the start year: 1 as fitted, "
+              "0 none; a scenario that sets domestic_growth sets the growth outright"),
         Lever("domestic_yield", "fraction", 0.01, 1.0,
               "good dies per die started for domestic accelerators"),
         Lever("hbm_cap", "H100e per year", 0.0, 1e9,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from forecast.core import DYNAMICS, HISTORY
+from forecast.core import CONTROL_HISTORY, DYNAMICS, HISTORY
 from forecast.model.config import model_config
 from forecast.model.fitting import ProjectionInputs
 from forecast.model.stockflow import draw_world
@@ -82,8 +82,11 @@ def synthetic_inputs(
         "hbm_stacks_per_h100e": 10.0, "cn_hbm_output_stacks": 2e6,
         "cn_hbm_output_year": float(last),
     }  # fmt: skip
-    hist = {**d, **flows, **stocks}
-    assert set(hist) == set(HISTORY) and set(dynamics) == set(DYNAMICS)
+    # the controls' push: +0.1 log a year on domestic output growth from 2023 (in d above)
+    push = 0.1 * np.maximum(years - 2022, 0)[None, :] * np.ones((n_draws, 1))
+    dynamics["domestic_push_growth"] = np.full(n_draws, 0.1)
+    hist = {**d, **flows, **stocks, "domestic_push_log": push}
+    assert set(hist) == {*HISTORY, *CONTROL_HISTORY} and set(dynamics) == set(DYNAMICS)
     plan = {last: 4e4, last + 1: 5e4, last + 2: 7e4}
     return ProjectionInputs(years, len(years), hist, dynamics, anchors, plan)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from forecast import ScenarioError
-from forecast.engine import baseline, project_chunk
+from forecast.engine import _lever_arrays, baseline, project_chunk
 from forecast.metrics import BINDING, FLAGS, METRICS, years_behind, years_behind_censored
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
@@ -117,6 +117,28 @@ def test_directional_levers_on_paired_draws(inputs) -> None:
     lifted = _scenario("lifted", domestic_growth=1.0, domestic_yield=0.6, hbm_cap=1e9)
     proj = project(inputs, [_scenario("sq"), lifted], horizon=2030)
     assert _at(proj, "lifted", "cn_add_domestic", 2030).mean() > 1.2 * base.mean()
+
+
+def test_domestic_push_takes_out_the_controls_growth_shifts(inputs) -> None:
+    """Analytic: the synthetic push adds 0.1 log a year from 2023, so without it (0) domestic
+    output potential is exp(-0.1 k) of the status quo's k years after a 2022 start; 1 changes
+    nothing; a 2027 start keeps what was added by 2026."""
+    base = baseline(inputs, 2030, np.random.default_rng(0))
+    years = base.years
+    scenarios = [
+        _scenario("none", start=2022, domestic_push=0.0),
+        _scenario("fitted", start=2022, domestic_push=1.0),
+        _scenario("late", start=2027, domestic_push=0.0),
+        _scenario("double", start=2022, domestic_push=2.0),
+    ]
+    output = _lever_arrays(scenarios, base, seed=0)["domestic_output_h100e_potential"]
+    status = base.drivers["domestic_output_h100e_potential"]
+    ratio = output / status[None]
+    k = np.maximum(years - 2022, 0)
+    np.testing.assert_allclose(ratio[0], np.exp(-0.1 * k) * np.ones((base.n_draws, 1)))
+    np.testing.assert_array_equal(ratio[1], 1.0)
+    np.testing.assert_allclose(ratio[2], np.exp(-0.1 * np.maximum(years - 2026, 0)) + 0 * ratio[2])
+    np.testing.assert_allclose(ratio[3], np.exp(0.1 * k) * np.ones((base.n_draws, 1)))
 
 
 def test_hbm_cap_binds(inputs) -> None:

@@ -124,5 +124,6 @@ def test_every_shipped_sweep_loads_with_rationale() -> None:
     assert {"ratio_us_cn_2030", "years_behind_2030", "cn_share_2035"} <= {
         o.name for o in default.outcomes
     }
-    # every lever but hbm_cap, which replaces the HBM mechanism cn_hbm_output drives
-    assert set(default.levers) == set(LEVERS) - {"hbm_cap"}
+    # every lever but hbm_cap, which replaces the HBM mechanism cn_hbm_output drives, and
+    # domestic_push, which domestic_growth (varied) overrides
+    assert set(default.levers) == set(LEVERS) - {"hbm_cap", "domestic_push"}

@@ -82,7 +82,8 @@ class ProjectionInputs:
     n_full : int
         Leading years with complete filings (later ones hold guidance only).
     hist : dict
-        :data:`forecast.core.HISTORY`, each (draw, year).
+        :data:`forecast.core.HISTORY` and :data:`forecast.core.CONTROL_HISTORY`, each
+        (draw, year).
     dynamics : dict
         :data:`forecast.core.DYNAMICS`, each (draw,): the posterior's own dynamics (the
         capex trend's last slope and its shocks, price decline, China's demand and domestic
@@ -263,7 +264,7 @@ class Fit:
         seed : int
             Chooses the draws and draws the world's priors (:func:`draw_world`).
         """
-        from forecast.model.stockflow import draw_world
+        from forecast.model.stockflow import domestic_push, draw_world
 
         total = self.posterior_draws("us_h100e").shape[0]
         pick_seed, world_seed = np.random.SeedSequence(seed).spawn(2)
@@ -277,8 +278,12 @@ class Fit:
         dynamics["domestic_price_factor"] = np.exp(
             self.posterior_draws("domestic_price_ratio")[pick]
         )
+        effects = self._effects(pick)
+        hist["domestic_push_log"], dynamics["domestic_push_growth"] = domestic_push(
+            effects, self.design
+        )
         base_growth = self.posterior_draws("domestic_growth")[pick]
-        dynamics["domestic_growth"] = base_growth + self._growth_shift(pick)
+        dynamics["domestic_growth"] = base_growth + dynamics["domestic_push_growth"]
         rng = np.random.default_rng(world_seed)
         dynamics.update(draw_world(self.config, self.design.anchors, len(pick), rng))
         return ProjectionInputs(
@@ -286,13 +291,11 @@ class Fit:
             dict(self.design.anchors), dict(self.design.wafer_plan),
         )  # fmt: skip
 
-    def _growth_shift(self, pick: np.ndarray) -> np.ndarray:
-        """Domestic-growth shifts of the interventions in force in the last year."""
-        rows = [i for i, (_, c) in enumerate(self.design.interventions) if c == "domestic_growth"]
-        if not rows:
-            return np.zeros(len(pick))
-        effects = self.posterior_draws("effects")[pick][:, rows]
-        return effects @ self.design.ramps[rows, -1]
+    def _effects(self, pick: np.ndarray) -> np.ndarray:
+        """Intervention effects of the chosen draws, (draw, intervention)."""
+        if not self.design.interventions:
+            return np.zeros((len(pick), 0))
+        return self.posterior_draws("effects")[pick]
 
 
 def _configure_jax(directory: Path) -> None:

@@ -23,6 +23,7 @@ from forecast.model.stockflow import (
     _NP,
     INNOVATIONS,
     TREND_VARIABLES,
+    domestic_push,
     draw_prior,
     draw_world,
     numpy_quantities,
@@ -80,15 +81,18 @@ def prior_world(
     paths = [numpy_quantities(p, design, config) for p in draws]
     hist = {name: np.array([q[name] for q in paths]) for name in HISTORY}
     scalar = lambda name: np.array([p[name] for p in draws])  # noqa: E731
-    rows = [i for i, (_, c) in enumerate(design.interventions) if c == "domestic_growth"]
-    shift = np.array([p["effects"][rows] @ design.ramps[rows, -1] for p in draws])
+    push_log, push_growth = domestic_push(
+        np.array([p["effects"] for p in draws]).reshape(n_draws, -1), design
+    )
+    hist["domestic_push_log"] = push_log
     dynamics = {
         **{name: scalar(name) for name in (
             "retirement", "us_capex_slope_sd", "us_capex_level_sd", "price_decline",
             "cn_demand_growth", "cn_demand_sd", "domestic_growth_sd")},
         "us_capex_slope": np.array([q["us_capex_slope"][-1] for q in paths]),
         "domestic_price_factor": np.exp(scalar("domestic_price_ratio")),
-        "domestic_growth": scalar("domestic_growth") + shift,
+        "domestic_growth": scalar("domestic_growth") + push_growth,
+        "domestic_push_growth": push_growth,
         **draw_world(config, design.anchors, n_draws, np.random.default_rng(world_seed)),
     }  # fmt: skip
     inputs = ProjectionInputs(

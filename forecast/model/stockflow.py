@@ -70,6 +70,34 @@ def _walk(ops: SimpleNamespace, start, steps):
     return start + ops.cumsum(ops.prepend_zero(steps))
 
 
+def domestic_push(effects: np.ndarray, design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """The export controls' push to China's domestic output, per draw.
+
+    Parameters
+    ----------
+    effects : numpy.ndarray
+        Intervention effects, (draw, intervention) in ``design.interventions`` order.
+    design : Design
+
+    Returns
+    -------
+    push_log : numpy.ndarray
+        (draw, year): log of domestic output the ``domestic_growth`` shifts added by each
+        data year (the cumulated shifts; 0 in the first year).
+    push_growth : numpy.ndarray
+        (draw,): the shift in force in the last data year (it goes on beyond the data).
+    """
+    effects = np.asarray(effects, dtype=float).reshape(len(effects), -1)
+    rows = [i for i, (_, c) in enumerate(design.interventions) if c == "domestic_growth"]
+    shift = (
+        effects[:, rows] @ design.ramps[rows]
+        if rows
+        else np.zeros((len(effects), len(design.years)))
+    )
+    push_log = np.concatenate([np.zeros((len(effects), 1)), np.cumsum(shift[:, 1:], 1)], 1)
+    return push_log, shift[:, -1]
+
+
 def _shift(effects, design: Design, channel: str):
     """Sum of the intervention effects on ``channel`` per year (zeros if none)."""
     rows = [i for i, (_, c) in enumerate(design.interventions) if c == channel]
