@@ -102,7 +102,9 @@ def _lever_arrays(scenarios: list[Scenario], base: Baseline, seed: int) -> dict[
     for lever, driver in {**LEVEL_LEVERS, **GROWTH_LEVERS}.items():
         if not any(lever in s.levers for s in scenarios):
             continue
-        arrays = np.repeat(out[driver], len(scenarios), axis=0)
+        arrays = out[driver]  # per scenario once a lever has set it (two levers may share it)
+        if arrays.shape[0] == 1:
+            arrays = np.repeat(arrays, len(scenarios), axis=0)
         for row, scenario in zip(arrays, scenarios):
             if lever in scenario.levers:
                 _apply(row, lever, scenario, base, seed)

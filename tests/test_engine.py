@@ -162,6 +162,9 @@ def test_distribution_levers_pair_with_draws_and_are_seeded(inputs) -> None:
 
 def test_chunking_does_not_change_results(inputs) -> None:
     scenarios = [_scenario(f"s{i}", leakage=0.05 * i) for i in range(5)]
+    # two levers on one driver (domestic output), in different scenarios of a chunk
+    scenarios += [_scenario("push", start=2023, domestic_push=0.0),
+                  _scenario("growth", domestic_growth=0.1)]  # fmt: skip
     whole = project(inputs, scenarios, horizon=2030, chunk_size=16)
     chunked = project(inputs, scenarios, horizon=2030, chunk_size=2)
     for metric in whole.values:
