@@ -189,6 +189,7 @@ def project_rows(
             util_cn_r = _row(util_cn_d, s, d)
             keep = 1.0 - retirement[d]
             power_used = 0.0
+            planned_used = 0.0
             stockpile = math.inf
             for t in range(n_year):
                 capex = capex_r[t]
@@ -225,27 +226,26 @@ def project_rows(
                                    - smuggle * price * factor / 1e9, 0.0)  # fmt: skip
                     extra = subst_r[t] * (unserved - unserved0_r[t])
                     dom_want = max(dom_want + extra * per_usd / dom_price[d], 0.0)
-                    # US: money, finance, power; then what world supply leaves after China
+                    # US: money, finance, power; China's share of short world supply is set
+                    # against the US order (money within a full envelope's new power)
                     ceiling = ceiling_r[t]
                     money = flow[0] * min(1.0, ceiling / capex)
                     spent = min(capex, ceiling)
-                    headroom = power_r[t] - keep * power_used
-                    power = max(headroom, 0.0) * 1e6 / kw
+                    per_gw = 1e6 / kw
+                    power = max(power_r[t] - keep * power_used, 0.0) * per_gw
+                    order = min(money, max(power_r[t] - keep * planned_used, 0.0) * per_gw)
                     best, code_us = flow[0], 0.0
                     if money < best:
                         best, code_us = money, 1.0
                     if power < best:
                         best, code_us = power, 2.0
                     room = supply_r[t] * (1.0 - row_r[t])
-                    foreign = flow[1] + flow[2]
-                    if foreign > room:
-                        scale = room / foreign
+                    scale = min(1.0, room / max(order + flow[1] + flow[2], 1e-300))
+                    if scale < 1.0:
                         flow[1] *= scale
                         flow[2] *= scale
                         code_foreign = 2.0
-                        room = 0.0
-                    else:
-                        room -= foreign
+                    room -= flow[1] + flow[2]
                     if room < best:
                         best, code_us = room, 3.0
                     flow[0] = best
@@ -269,6 +269,7 @@ def project_rows(
                     power_used = stock[0] * kw / 1e6
                 else:
                     power_used = keep * power_used + flow[0] * kw / 1e6
+                planned_used = power_r[t] if limited[t] else power_used
                 drawn = max(flow[3] * stacks_per[d] - hbm_out, 0.0)
                 stockpile = stockpile0[d] if t == hbm_index else max(stockpile - drawn, 0.0)
                 us = stock[0]

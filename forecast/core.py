@@ -20,9 +20,9 @@ Every flow is what buyers want capped by what can be paid for, powered and built
          domestic   = min(output x yield + substitution,                             demand
                           wafer capacity x H100e per good wafer x yield,              wafers
                           (HBM stockpile + domestic HBM output) / stacks per H100e)   hbm
-    World: world supply less the rest of the world's part goes first to China's foreign
-         chips (licensed + smuggled, rationed in proportion when short), the rest
-         caps the US (so China's flows never depend on the US state)               supply
+    World: world supply less the rest of the world's part, when short, gives China's
+         foreign chips their share of orders (the US order: what money buys within
+         the power the envelope adds); the US takes what China leaves            supply
     K(t) = (1 - d) K(t-1) + A(t);  power in use P(t) = (1 - d) P(t-1) + A_US(t) w_new(t)
 
 Limits apply in the *limited* years (after the data); in the data years flows are the
@@ -113,12 +113,20 @@ def closed_form_stocks(ops: SimpleNamespace, flows: dict, retirement, pre_growth
     }
 
 
-def _us_additions(d: dict, t: int, want: np.ndarray, power_keep: np.ndarray):
-    """US additions in year ``t`` before sharing world supply, and the binding limit's code."""
+def _us_additions(
+    d: dict, t: int, want: np.ndarray, power_keep: np.ndarray, planned_keep: np.ndarray
+):
+    """US additions in year ``t`` before sharing world supply, the binding limit's code, and
+    the US order that sets China's share of world supply: what money buys within the power
+    the envelope adds this year if it was full last year (``planned_keep``: the envelope
+    kept after retirement; after the data, the power in use), so no lever on China reaches
+    it through the US's earlier additions."""
     money = want * np.minimum(1.0, d["us_capex_ceiling_usd_bn"][:, t] / d["us_capex_usd_bn"][:, t])
-    power = np.maximum(d["us_power_gw"][:, t] - power_keep, 0.0) * 1e6 / d["kw_per_h100e"][:, t]
+    per_gw = 1e6 / d["kw_per_h100e"][:, t]
+    power = np.maximum(d["us_power_gw"][:, t] - power_keep, 0.0) * per_gw
+    order = np.minimum(money, np.maximum(d["us_power_gw"][:, t] - planned_keep, 0.0) * per_gw)
     options = np.stack([want, money, power])  # money <= want: ties go to the lower code
-    return options.min(axis=0), options.argmin(axis=0)
+    return options.min(axis=0), options.argmin(axis=0), order
 
 
 def china_channels(d: dict, s: dict) -> dict:
@@ -209,6 +217,7 @@ def roll_forward(
     keep = 1.0 - s["retirement"]
     stock = {k: np.zeros(n_rows) for k in STOCKS}
     power_used = np.zeros(n_rows)
+    planned_used = np.zeros(n_rows)  # last year's full envelope (in the data: power in use)
     stockpile = np.full(n_rows, np.inf)
     for t in range(n_years):
         flows = {f: want[f][:, t] for f in FLOWS}
@@ -224,13 +233,17 @@ def roll_forward(
             out["us_capex_usd_bn"][:, t] = np.minimum(
                 now["us_capex_usd_bn"], now["us_capex_ceiling_usd_bn"]
             )
-            us, code = _us_additions(d, t, flows["us_add"], keep * power_used)
-            # World supply less the rest of the world's share: China's foreign channels,
-            # which pay list price or a premium, are served first; the US takes the rest.
+            us, code, order = _us_additions(
+                d, t, flows["us_add"], keep * power_used, keep * planned_used
+            )
+            # World supply less the rest of the world's share: China's foreign chips get their
+            # share in proportion to orders (the US order against a full envelope, see
+            # _us_additions), so China's levers act on China's flows through this year's
+            # drivers alone; the US takes what China leaves, up to its own limits.
             room = d["world_supply_h100e"][:, t] * (1.0 - d["row_share"][:, t])
             foreign = flows["cn_add_licensed"] + flows["cn_add_leakage"]
-            scale = np.minimum(1.0, room / np.maximum(foreign, 1e-300))
-            us_room = np.maximum(room - foreign * scale, 0.0)
+            scale = np.minimum(1.0, room / np.maximum(order + foreign, 1e-300))
+            us_room = room - foreign * scale
             flows["us_add"] = np.minimum(us, us_room)
             out["binding_us"][:, t] = np.where(us_room < us, 3, code)
             out["binding_cn_foreign"][:, t] = np.where(scale < 1.0, 2, china["capped"])
@@ -250,6 +263,7 @@ def roll_forward(
         new_power = flows["us_add"] * d["kw_per_h100e"][:, t] / 1e6
         power_used = np.where(t == 0, stock["us_h100e"] * d["kw_per_h100e"][:, t] / 1e6,
                               keep * power_used + new_power)  # fmt: skip
+        planned_used = d["us_power_gw"][:, t] if limited[t] else power_used
         used_stacks = flows["cn_add_domestic"] * s["hbm_stacks_per_h100e"]
         drawn = np.maximum(used_stacks - d["cn_hbm_output_stacks"][:, t], 0.0)
         stockpile = np.where(t == hbm_index, s["hbm_stockpile_stacks"],

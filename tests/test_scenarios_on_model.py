@@ -68,8 +68,9 @@ def test_counterfactual_below_the_status_quo_from_2023(projection) -> None:
 
 @pytest.mark.slow
 def test_stronger_enforcement_never_raises_smuggling(projection) -> None:
-    """In every draw and year: China's foreign chips are served first from world supply, so
-    nothing couples smuggling to the US's earlier additions (docs/DESIGN.md)."""
+    """In every draw and year: China's share of world supply is set against the US order,
+    which the US's earlier additions do not enter, so nothing couples smuggling to them
+    (docs/DESIGN.md)."""
     levels = ("status_quo", "enforced", "more_enforced")
     for year in range(2026, 2036):
         base, some, more = (_at(projection, n, "cn_add_leakage", year) for n in levels)
