@@ -26,7 +26,7 @@ What an interval means:
   ``calibrate=False`` they give statsmodels' own intervals.
 
 Model names (``MODELS``) are used everywhere: ``naive``, ``ets``, ``sarimax``, ``ucm`` and
-``auto`` (picks per series by backtest score).
+``auto`` (picks per series by backtest score, CRPS penalised for miscoverage).
 """
 
 from __future__ import annotations
@@ -717,11 +717,13 @@ def _state_space_forecast(
 
 @dataclass(frozen=True)
 class AutoForecaster:
-    """Pick, per series, the candidate with the lowest mean CRPS in a backtest on the data given.
+    """Pick, per series, the candidate with the lowest CRPS, penalised for 90 % coverage away
+    from nominal (:func:`forecast.backtest.penalised_crps`), in a backtest on the data given.
 
     The backtest uses only ``dataset`` (origins before its last value), so ``auto`` can itself
-    be backtested without leakage. Its prediction's ``note`` says which model it picked and why;
-    a series too short to compare candidates gets the naive baseline, with the reason.
+    be backtested without leakage. Its prediction's ``note`` says which model it picked and why
+    (every candidate's score, CRPS and coverage), then the picked model's own note; a series
+    too short to compare candidates gets the naive baseline, with the reason.
     """
 
     seed: int = 0
@@ -736,7 +738,7 @@ class AutoForecaster:
             dataset, series_id, check_horizon(horizon), self.candidates, seed=self.seed
         )
         prediction = get_forecaster(choice, seed=self.seed)(dataset, series_id, horizon)
-        return replace(prediction, note=reason)
+        return replace(prediction, note="; ".join(filter(None, [reason, prediction.note])))
 
 
 def _bayes(seed: int = 0) -> Forecaster:

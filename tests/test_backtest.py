@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -14,9 +15,10 @@ import scoringrules as sr
 from scipy import special, stats
 
 from forecast import DataError, ModelError, load_dataset
-from forecast.backtest import backtest, backtestable_series, default_origins
+from forecast.backtest import backtest, backtestable_series, default_origins, penalised_crps
 from forecast.baselines import (
     MODELS,
+    QUANTILE_COLUMNS,
     EtsForecaster,
     NaiveForecaster,
     Predictive,
@@ -25,6 +27,7 @@ from forecast.baselines import (
     conformal_quantile,
     yearly_history,
 )
+from forecast.paths import shipped_dir
 from tests.conftest import EVENT, write_dataset
 
 H = 3
@@ -103,7 +106,7 @@ def test_backtest_never_reads_after_the_origin(tmp_path: Path) -> None:
     models = ["naive", "ets", "sarimax", "ucm", "auto"]
     clean = backtest(_write(tmp_path / "clean", False), models=models, origins=[2010])
     poisoned = backtest(_write(tmp_path / "poisoned", True), models=models, origins=[2010])
-    forecast_columns = ["series_id", "model", "used", "period", "mean", "q05", "q50", "q95"]
+    forecast_columns = ["series_id", "model", "used", "period", "mean", "q05", "q50", "q95", "note"]
     assert len(clean.cases) == 2 * len(models) * H
     assert clean.cases[forecast_columns].equals(poisoned.cases[forecast_columns])
     assert not clean.cases["actual"].equals(poisoned.cases["actual"])
@@ -164,6 +167,12 @@ def test_scores_by_hand(tmp_path: Path) -> None:
     np.testing.assert_array_equal(row["in90"], (q[:, 0] <= actual) & (actual <= q[:, 4]))
     np.testing.assert_allclose(row["crps"], sr.crps_ensemble(actual, prediction.draws.T))
     assert list(row["horizon"]) == [1, 2]
+
+
+def test_penalised_crps_ranks_coverage_too() -> None:
+    """Mean CRPS x (1 + |coverage_90 - 0.9|): sharper but missing loses to honest."""
+    crps, coverage = pd.Series([1.0, 1.1, 1.2]), pd.Series([0.5, 0.9, 1.0])
+    np.testing.assert_allclose(penalised_crps(crps, coverage), [1.4, 1.1, 1.32])
 
 
 def test_summary_overall_and_json(tmp_path: Path) -> None:
@@ -272,3 +281,62 @@ def test_calibrated_intervals_cover_80_to_95_percent_on_the_shipped_backtest() -
     raw = [MODELS[name](calibrate=False) for name in ("ets", "sarimax")]
     own = backtest(models=raw).cases.groupby("model")["in90"].mean()
     assert (own[["ets", "sarimax"]] < 0.6).all(), own  # why calibration exists
+
+
+ORIGIN = 2021
+
+
+def _poison(data_dir: Path, rows: list[int] | None = None) -> Path:
+    """Poison ``data_dir`` in place after :data:`ORIGIN`: observations (``rows``: positions
+    among those after it; None: all of them, plus every GPU cluster first operational after it
+    and a new export-control event) are scaled, shares halved and everything else tripled."""
+    path = data_dir / "observations.csv"
+    obs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    series = pd.read_csv(data_dir / "series.csv", dtype=str).set_index("series_id")["unit"]
+    after = np.flatnonzero(obs["period"].str[:4].astype(int) > ORIGIN)
+    for i in after if rows is None else after[rows]:
+        factor = 0.5 if series[obs.at[i, "series_id"]] == "share" else 3.0
+        for column in ("value", "low", "high"):
+            if obs.at[i, column]:
+                obs.at[i, column] = repr(float(obs.at[i, column]) * factor)
+    obs.to_csv(path, index=False)
+    if rows is None:
+        clusters_path = data_dir / "epoch" / "gpu_clusters.csv"
+        clusters = pd.read_csv(clusters_path, dtype=str, keep_default_na=False)
+        late = pd.to_datetime(clusters["First Operational Date"], errors="coerce").dt.year > ORIGIN
+        late &= clusters["H100 equivalents"] != ""
+        h100e = pd.to_numeric(clusters.loc[late, "H100 equivalents"])
+        clusters.loc[late, "H100 equivalents"] = (3 * h100e).map(repr)
+        clusters.to_csv(clusters_path, index=False)
+        events = pd.read_csv(data_dir / "events.csv", dtype=str, keep_default_na=False)
+        late_rule = events.iloc[[0]].assign(date=f"{ORIGIN + 1}-06-01", event_id="future_rule")
+        pd.concat([events, late_rule]).to_csv(data_dir / "events.csv", index=False)
+    return data_dir
+
+
+def test_poisoning_any_observation_after_the_origin_leaves_the_as_of_data_alone(
+    tmp_path: Path,
+) -> None:
+    """Shipped data; each of 4 observations after 2021 picked at random (seeded) poisoned on
+    its own: ``load_dataset(until=2021)`` is identical, the full data is not."""
+    data_dir = shutil.copytree(shipped_dir("data"), tmp_path / "data")
+    original = (data_dir / "observations.csv").read_bytes()
+    clean, full = load_dataset(until=ORIGIN).fingerprint, load_dataset().fingerprint
+    after = pd.read_csv(data_dir / "observations.csv")["period"].str[:4].astype(int) > ORIGIN
+    for row in np.random.default_rng(12).choice(after.sum(), 4, replace=False):
+        (data_dir / "observations.csv").write_bytes(original)
+        _poison(data_dir, [row])
+        assert load_dataset(data_dir, until=ORIGIN).fingerprint == clean
+        assert load_dataset(data_dir).fingerprint != full
+
+
+def test_poisoning_everything_after_the_origin_changes_no_forecast_at_it(tmp_path: Path) -> None:
+    """Shipped data with every observation, cluster and event after 2021 poisoned: the default
+    models' forecasts from 2021, intervals and calibration notes included, are unchanged."""
+    poisoned = _poison(shutil.copytree(shipped_dir("data"), tmp_path / "data"))
+    clean_cases = backtest(origins=[ORIGIN]).cases
+    poisoned_cases = backtest(poisoned, origins=[ORIGIN]).cases
+    columns = ["series_id", "model", "period", "mean", *QUANTILE_COLUMNS, "note"]
+    assert len(clean_cases) >= 4 * 10
+    pd.testing.assert_frame_equal(clean_cases[columns], poisoned_cases[columns])
+    assert (clean_cases["actual"] != poisoned_cases["actual"]).all()

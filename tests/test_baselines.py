@@ -178,8 +178,9 @@ def test_auto_says_what_it_picked_and_why(dataset) -> None:
     frame = forecast_series(dataset, "capex", 2)
     assert frame["model"].iloc[0] in BASE_MODELS
     note = frame.attrs["note"]
-    assert note.startswith(f"auto picked {frame['model'].iloc[0]}: lowest mean CRPS")
-    assert all(name in note for name in BASE_MODELS)
+    assert note.startswith(f"auto picked {frame['model'].iloc[0]}: lowest penalised CRPS")
+    assert all(f"{name} " in note for name in BASE_MODELS)
+    assert note.count("90 % coverage ") == 1 + len(BASE_MODELS)
 
 
 def test_auto_on_a_short_series_uses_naive_and_says_so(dataset) -> None:
