@@ -8,7 +8,13 @@ after T is read) and forecasts T+1..T+H; the forecasts are scored against what h
   series up to T (Hyndman & Koehler's MASE: below 1 beats the in-sample naive forecast);
 - ``coverage_50``, ``coverage_90``: share of outcomes inside the central 50 % and 90 % intervals;
 - ``crps``: continuous ranked probability score of the predictive draws (``scoringrules``),
-  in the series' units; ``crps_skill`` is ``1 - crps / crps_naive``.
+  in the series' units; ``crps_skill`` is ``1 - crps / crps_naive``;
+- ``log_score``: minus the log predictive density at the outcome, natural scale (lower is
+  better), estimated by a Gaussian kernel density on the draws (``scoringrules.logs_ensemble``,
+  Silverman's bandwidth), so it applies to any forecaster that gives draws.
+
+:meth:`BacktestResult.scoring_table` gives the per-forecast scores in the tidy form of issue 12
+(:data:`SCORING_COLUMNS`).
 
 Comparisons are matched: at an origin where any requested model cannot forecast (too short, or
 the fit fails), no model is scored and the reason is listed in ``skipped``.
@@ -45,6 +51,11 @@ REFERENCE = "naive"
 #: Weight of the 90 % coverage miss in ``auto``'s score (:func:`penalised_crps`).
 COVERAGE_PENALTY = 1.0
 _SKIP_COLUMNS = ["series_id", "origin", "model", "reason"]
+#: Columns of :meth:`BacktestResult.scoring_table`.
+SCORING_COLUMNS: tuple[str, ...] = (
+    "model", "origin", "target", "horizon", "period", "observed", *QUANTILE_COLUMNS,
+    "covered50", "covered90", "crps", "log_score", "used", "note",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,9 +67,9 @@ class BacktestResult:
     cases : pandas.DataFrame
         One row per series, model, origin and forecast year: ``series_id, model, used,
         origin, horizon, period, actual, mean, q05..q95, log_error, scaled_error, in50, in90,
-        crps, note`` (``used`` is the model that produced the numbers, e.g. the one ``auto``
-        picked; ``note`` the prediction's note: why ``auto`` picked it, how the interval was
-        calibrated).
+        crps, log_score, note`` (``used`` is the model that produced the numbers, e.g. the
+        one ``auto`` picked; ``note`` the prediction's note: why ``auto`` picked it, how the
+        interval was calibrated).
     summary : pandas.DataFrame
         Per series and model: ``n, log_error, mase, coverage_50, coverage_90, crps,
         crps_skill, best`` (``best``: lowest mean CRPS for the series).
@@ -77,6 +88,19 @@ class BacktestResult:
     overall: pd.DataFrame
     skipped: pd.DataFrame
     horizon: int
+
+    def scoring_table(self) -> pd.DataFrame:
+        """One row per scored forecast, columns :data:`SCORING_COLUMNS`.
+
+        ``target`` is the series, ``observed`` the outcome, ``covered50`` / ``covered90``
+        whether it fell inside the central 50 % / 90 % interval (``q25..q75`` /
+        ``q05..q95``); ``crps`` and ``log_score`` as in the module docstring (both lower is
+        better, in the target's units); ``used`` and ``note`` say which model produced the
+        numbers and why (``auto``'s pick, how the interval was calibrated).
+        """
+        names = {"series_id": "target", "actual": "observed", "in50": "covered50",
+                 "in90": "covered90"}  # fmt: skip
+        return self.cases.rename(columns=names)[list(SCORING_COLUMNS)].reset_index(drop=True)
 
     def to_dict(self) -> dict:
         """JSON-ready dict: ``horizon``, ``overall``, ``summary``, ``skipped``, ``cases``."""
@@ -239,6 +263,7 @@ def score(prediction: Predictive, actual: pd.Series, train: pd.Series, origin: i
     frame["in50"] = (q[:, 1] <= y) & (y <= q[:, 3])
     frame["in90"] = (q[:, 0] <= y) & (y <= q[:, 4])
     frame["crps"] = np.asarray(sr.crps_ensemble(y, prediction.draws[:, mask].T))
+    frame["log_score"] = np.asarray(sr.logs_ensemble(y, prediction.draws[:, mask].T))
     frame["note"] = prediction.note
     return frame
 
@@ -312,7 +337,7 @@ def _load(directory: Path, until: int, stamp: tuple) -> Dataset:
 
 def _empty_cases() -> pd.DataFrame:
     columns = ["series_id", "model", "used", "origin", "horizon", "period", "actual", "mean"]
-    extra = ["log_error", "scaled_error", "in50", "in90", "crps", "note"]
+    extra = ["log_error", "scaled_error", "in50", "in90", "crps", "log_score", "note"]
     return pd.DataFrame(columns=[*columns, *QUANTILE_COLUMNS, *extra])
 
 

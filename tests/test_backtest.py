@@ -15,7 +15,13 @@ import scoringrules as sr
 from scipy import special, stats
 
 from forecast import DataError, ModelError, load_dataset
-from forecast.backtest import backtest, backtestable_series, default_origins, penalised_crps
+from forecast.backtest import (
+    SCORING_COLUMNS,
+    backtest,
+    backtestable_series,
+    default_origins,
+    penalised_crps,
+)
 from forecast.baselines import (
     MODELS,
     QUANTILE_COLUMNS,
@@ -166,6 +172,7 @@ def test_scores_by_hand(tmp_path: Path) -> None:
     np.testing.assert_array_equal(row["in50"], (q[:, 1] <= actual) & (actual <= q[:, 3]))
     np.testing.assert_array_equal(row["in90"], (q[:, 0] <= actual) & (actual <= q[:, 4]))
     np.testing.assert_allclose(row["crps"], sr.crps_ensemble(actual, prediction.draws.T))
+    np.testing.assert_allclose(row["log_score"], sr.logs_ensemble(actual, prediction.draws.T))
     assert list(row["horizon"]) == [1, 2]
 
 
@@ -173,6 +180,29 @@ def test_penalised_crps_ranks_coverage_too() -> None:
     """Mean CRPS x (1 + |coverage_90 - 0.9|): sharper but missing loses to honest."""
     crps, coverage = pd.Series([1.0, 1.1, 1.2]), pd.Series([0.5, 0.9, 1.0])
     np.testing.assert_allclose(penalised_crps(crps, coverage), [1.4, 1.1, 1.32])
+
+
+def test_scoring_table_is_tidy_and_one_seed_fixes_it(tmp_path: Path) -> None:
+    """Issue 12's columns, one row per scored forecast; the same seed gives the same table,
+    another seed other draws. The naive's log score (kernel density on 2000 draws) is within
+    0.1 of its exact lognormal one where the outcome lies inside the 50 % interval."""
+    data_dir = _write(tmp_path / "data", False)
+    result = backtest(data_dir, models=["naive", "ets"], origins=[2009, 2011], seed=3)
+    table = result.scoring_table()
+    assert tuple(table.columns) == SCORING_COLUMNS
+    assert len(table) == len(result.cases) == 2 * 2 * 2 * H
+    assert table["covered90"].equals(result.cases["in90"].reset_index(drop=True))
+    again = backtest(data_dir, models=["naive", "ets"], origins=[2009, 2011], seed=3)
+    pd.testing.assert_frame_equal(table, again.scoring_table())
+    other = backtest(data_dir, models=["naive", "ets"], origins=[2009, 2011], seed=4)
+    assert not np.isclose(table["crps"], other.scoring_table()["crps"]).any()
+    naive = table[(table["model"] == "naive") & (table["target"] == "capex") & table["covered50"]]
+    logs = np.log(naive[["q05", "q50", "q95"]].to_numpy())
+    sd = (logs[:, 2] - logs[:, 0]) / (2 * stats.norm.ppf(0.95))
+    y = np.log(naive["observed"].to_numpy())
+    exact = y - stats.norm.logpdf(y, logs[:, 1], sd)  # minus the lognormal log density
+    assert len(naive) >= 3
+    np.testing.assert_allclose(naive["log_score"], exact, atol=0.1)
 
 
 def test_summary_overall_and_json(tmp_path: Path) -> None:
