@@ -10,8 +10,8 @@ after T is read) and forecasts T+1..T+H; the forecasts are scored against what h
 - ``crps``: continuous ranked probability score of the predictive draws (``scoringrules``),
   in the series' units; ``crps_skill`` is ``1 - crps / crps_naive``;
 - ``log_score``: minus the log predictive density at the outcome, natural scale (lower is
-  better), estimated by a Gaussian kernel density on the draws (``scoringrules.logs_ensemble``,
-  Silverman's bandwidth), so it applies to any forecaster that gives draws.
+  better), estimated by a Gaussian kernel density on the draws (:func:`ensemble_log_score`),
+  so it applies to any forecaster that gives draws.
 
 :meth:`BacktestResult.scoring_table` gives the per-forecast scores in the tidy form of issue 12
 (:data:`SCORING_COLUMNS`).
@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from forecast import bounds
 from forecast.baselines import (
@@ -263,9 +264,40 @@ def score(prediction: Predictive, actual: pd.Series, train: pd.Series, origin: i
     frame["in50"] = (q[:, 1] <= y) & (y <= q[:, 3])
     frame["in90"] = (q[:, 0] <= y) & (y <= q[:, 4])
     frame["crps"] = np.asarray(sr.crps_ensemble(y, prediction.draws[:, mask].T))
-    frame["log_score"] = np.asarray(sr.logs_ensemble(y, prediction.draws[:, mask].T))
+    frame["log_score"] = ensemble_log_score(y, prediction.draws[:, mask].T)
     frame["note"] = prediction.note
     return frame
+
+
+def ensemble_log_score(observed: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Minus the log of a Gaussian kernel density of ``draws`` at ``observed`` (lower is better).
+
+    The estimate of ``scoringrules.logs_ensemble`` (Silverman's bandwidth
+    ``1.06 min(sd, IQR / 1.34) M ** (-1/5)`` for ``M`` draws), computed with log-sum-exp, so an
+    outcome far in the tail gets a large finite score instead of ``inf`` from a density that
+    underflowed.
+
+    Parameters
+    ----------
+    observed : numpy.ndarray
+        Shape ``(n,)``.
+    draws : numpy.ndarray
+        Shape ``(n, M)``: the draws for each outcome.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``.
+    """
+    draws = np.asarray(draws, dtype=float)
+    m = draws.shape[-1]
+    q25, q75 = np.quantile(draws, [0.25, 0.75], axis=-1)
+    bandwidth = 1.06 * np.minimum(draws.std(axis=-1, ddof=1), (q75 - q25) / 1.34) * m**-0.2
+    z = (np.asarray(observed, dtype=float)[:, None] - draws) / bandwidth[:, None]
+    log_density = special.logsumexp(-0.5 * z**2, axis=-1) - np.log(
+        m * bandwidth * np.sqrt(2 * np.pi)
+    )
+    return -log_density
 
 
 def mase_scale(train: pd.Series) -> float:
