@@ -27,6 +27,7 @@ from forecast.backtest import (
 from forecast.baselines import (
     MODELS,
     QUANTILE_COLUMNS,
+    Calibration,
     EtsForecaster,
     NaiveForecaster,
     Predictive,
@@ -308,6 +309,9 @@ def test_calibration_scores_are_the_backtests_own_errors(tmp_path: Path) -> None
     assert widening.quantile == quantile
     assert widening.factor == max(1.0, quantile / stats.norm.ppf(0.95))
     assert f"{len(scores)} earlier-origin errors" in ets(dataset, "capex", H).note
+    early = load_dataset(data_dir, until=2006)  # one origin (2005), one error per series
+    assert calibration(ets, early, H) == Calibration(1.0, 2, np.inf)
+    assert "2 earlier-origin errors, too few" in ets(early, "capex", H).note
 
 
 def test_calibrated_intervals_cover_80_to_95_percent_on_the_shipped_backtest() -> None:
