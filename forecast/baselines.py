@@ -316,7 +316,7 @@ class Calibration:
 
     def describe(self) -> str:
         """The calibration in words, for a prediction's note."""
-        level = f"{CALIBRATION_LEVEL:.0%}"
+        level = f"{100 * CALIBRATION_LEVEL:.0f} %"
         if np.isinf(self.quantile):
             return (
                 f"interval not conformally calibrated: {self.n} earlier-origin errors, too few "
