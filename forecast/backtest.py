@@ -8,7 +8,13 @@ after T is read) and forecasts T+1..T+H; the forecasts are scored against what h
   series up to T (Hyndman & Koehler's MASE: below 1 beats the in-sample naive forecast);
 - ``coverage_50``, ``coverage_90``: share of outcomes inside the central 50 % and 90 % intervals;
 - ``crps``: continuous ranked probability score of the predictive draws (``scoringrules``),
-  in the series' units; ``crps_skill`` is ``1 - crps / crps_naive``.
+  in the series' units; ``crps_skill`` is ``1 - crps / crps_naive``;
+- ``log_score``: minus the log predictive density at the outcome, natural scale (lower is
+  better), estimated by a Gaussian kernel density on the draws (:func:`ensemble_log_score`),
+  so it applies to any forecaster that gives draws.
+
+:meth:`BacktestResult.scoring_table` gives the per-forecast scores in the tidy form of issue 12
+(:data:`SCORING_COLUMNS`).
 
 Comparisons are matched: at an origin where any requested model cannot forecast (too short, or
 the fit fails), no model is scored and the reason is listed in ``skipped``.
@@ -24,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from forecast import bounds
 from forecast.baselines import (
@@ -42,7 +49,14 @@ DEFAULT_MODELS: tuple[str, ...] = ("naive", "ets", "sarimax", "ucm")
 #: Annual series with at least this many values are backtested when none are named.
 MIN_POINTS = 8
 REFERENCE = "naive"
+#: Weight of the 90 % coverage miss in ``auto``'s score (:func:`penalised_crps`).
+COVERAGE_PENALTY = 1.0
 _SKIP_COLUMNS = ["series_id", "origin", "model", "reason"]
+#: Columns of :meth:`BacktestResult.scoring_table`.
+SCORING_COLUMNS: tuple[str, ...] = (
+    "model", "origin", "target", "horizon", "period", "observed", *QUANTILE_COLUMNS,
+    "covered50", "covered90", "crps", "log_score", "used", "note",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,9 @@ class BacktestResult:
     cases : pandas.DataFrame
         One row per series, model, origin and forecast year: ``series_id, model, used,
         origin, horizon, period, actual, mean, q05..q95, log_error, scaled_error, in50, in90,
-        crps`` (``used`` is the model that produced the numbers, e.g. the one ``auto`` picked).
+        crps, log_score, note`` (``used`` is the model that produced the numbers, e.g. the
+        one ``auto`` picked; ``note`` the prediction's note: why ``auto`` picked it, how the
+        interval was calibrated).
     summary : pandas.DataFrame
         Per series and model: ``n, log_error, mase, coverage_50, coverage_90, crps,
         crps_skill, best`` (``best``: lowest mean CRPS for the series).
@@ -73,6 +89,19 @@ class BacktestResult:
     overall: pd.DataFrame
     skipped: pd.DataFrame
     horizon: int
+
+    def scoring_table(self) -> pd.DataFrame:
+        """One row per scored forecast, columns :data:`SCORING_COLUMNS`.
+
+        ``target`` is the series, ``observed`` the outcome, ``covered50`` / ``covered90``
+        whether it fell inside the central 50 % / 90 % interval (``q25..q75`` /
+        ``q05..q95``); ``crps`` and ``log_score`` as in the module docstring (both lower is
+        better, in the target's units); ``used`` and ``note`` say which model produced the
+        numbers and why (``auto``'s pick, how the interval was calibrated).
+        """
+        names = {"series_id": "target", "actual": "observed", "in50": "covered50",
+                 "in90": "covered90"}  # fmt: skip
+        return self.cases.rename(columns=names)[list(SCORING_COLUMNS)].reset_index(drop=True)
 
     def to_dict(self) -> dict:
         """JSON-ready dict: ``horizon``, ``overall``, ``summary``, ``skipped``, ``cases``."""
@@ -160,15 +189,26 @@ def default_origins(history: pd.Series, min_length: int) -> list[int]:
     return [int(year) for year in history.index[min_length - 1 : -1]]
 
 
+def penalised_crps(crps: pd.Series, coverage_90: pd.Series) -> pd.Series:
+    """Mean CRPS times ``1 + COVERAGE_PENALTY * |coverage_90 - 0.9|`` (what ``auto`` ranks by).
+
+    CRPS alone rewards a sharp forecast whose intervals miss; the penalty makes a candidate
+    whose 90 % intervals held, say, 50 % of backtest outcomes pay 40 % on its CRPS (with the
+    default :data:`COVERAGE_PENALTY` of 1).
+    """
+    return crps * (1 + COVERAGE_PENALTY * (coverage_90 - 0.9).abs())
+
+
 def select_model(
     dataset: Dataset, series_id: str, horizon: int, candidates: Sequence[str], *, seed: int = 0
 ) -> tuple[str, str]:
-    """The candidate with the lowest mean CRPS in a backtest on ``dataset``, and why.
+    """The candidate with the lowest :func:`penalised_crps` in a backtest on ``dataset``, and why.
 
     Returns
     -------
     (name, reason) : tuple of str
-        ``naive`` when the series is too short to backtest the candidates.
+        ``naive`` when the series is too short to backtest the candidates. The reason gives
+        every candidate's mean CRPS and 90 % coverage.
     """
     result = backtest(dataset, [series_id], candidates, horizon=horizon, seed=seed)
     if result.summary.empty:
@@ -178,12 +218,18 @@ def select_model(
             "using naive"
         )
     table = result.summary.loc[series_id]
-    best = str(table["crps"].idxmin())
+    penalised = penalised_crps(table["crps"], table["coverage_90"])
+    best = str(penalised.idxmin())
     origins = result.cases["origin"]
-    scores = ", ".join(f"{name} {value:.3g}" for name, value in table["crps"].items())
+    scores = ", ".join(
+        f"{name} {penalised[name]:.3g} (CRPS {row.crps:.3g}, "
+        f"90 % coverage {100 * row.coverage_90:.0f} %)"
+        for name, row in table.iterrows()
+    )
     return best, (
-        f"auto picked {best}: lowest mean CRPS over {int(table.loc[best, 'n'])} backtest "
-        f"forecasts from origins {origins.min()}-{origins.max()} ({scores})"
+        f"auto picked {best}: lowest penalised CRPS (mean CRPS x (1 + {COVERAGE_PENALTY:g} x "
+        f"|90 % coverage - 0.9|)) over {int(table.loc[best, 'n'])} backtest forecasts from "
+        f"origins {origins.min()}-{origins.max()}: {scores}"
     )
 
 
@@ -218,7 +264,40 @@ def score(prediction: Predictive, actual: pd.Series, train: pd.Series, origin: i
     frame["in50"] = (q[:, 1] <= y) & (y <= q[:, 3])
     frame["in90"] = (q[:, 0] <= y) & (y <= q[:, 4])
     frame["crps"] = np.asarray(sr.crps_ensemble(y, prediction.draws[:, mask].T))
+    frame["log_score"] = ensemble_log_score(y, prediction.draws[:, mask].T)
+    frame["note"] = prediction.note
     return frame
+
+
+def ensemble_log_score(observed: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Minus the log of a Gaussian kernel density of ``draws`` at ``observed`` (lower is better).
+
+    The estimate of ``scoringrules.logs_ensemble`` (Silverman's bandwidth
+    ``1.06 min(sd, IQR / 1.34) M ** (-1/5)`` for ``M`` draws), computed with log-sum-exp, so an
+    outcome far in the tail gets a large finite score instead of ``inf`` from a density that
+    underflowed.
+
+    Parameters
+    ----------
+    observed : numpy.ndarray
+        Shape ``(n,)``.
+    draws : numpy.ndarray
+        Shape ``(n, M)``: the draws for each outcome.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``.
+    """
+    draws = np.asarray(draws, dtype=float)
+    m = draws.shape[-1]
+    q25, q75 = np.quantile(draws, [0.25, 0.75], axis=-1)
+    bandwidth = 1.06 * np.minimum(draws.std(axis=-1, ddof=1), (q75 - q25) / 1.34) * m**-0.2
+    z = (np.asarray(observed, dtype=float)[:, None] - draws) / bandwidth[:, None]
+    log_density = special.logsumexp(-0.5 * z**2, axis=-1) - np.log(
+        m * bandwidth * np.sqrt(2 * np.pi)
+    )
+    return -log_density
 
 
 def mase_scale(train: pd.Series) -> float:
@@ -290,7 +369,7 @@ def _load(directory: Path, until: int, stamp: tuple) -> Dataset:
 
 def _empty_cases() -> pd.DataFrame:
     columns = ["series_id", "model", "used", "origin", "horizon", "period", "actual", "mean"]
-    extra = ["log_error", "scaled_error", "in50", "in90", "crps"]
+    extra = ["log_error", "scaled_error", "in50", "in90", "crps", "log_score", "note"]
     return pd.DataFrame(columns=[*columns, *QUANTILE_COLUMNS, *extra])
 
 

@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 import scoringrules as sr
+from scipy import special, stats
 
 from forecast import DataError, ModelError, load_dataset
-from forecast.backtest import backtest, backtestable_series, default_origins
-from forecast.baselines import NaiveForecaster, Predictive, yearly_history
+from forecast.backtest import (
+    DEFAULT_MODELS,
+    SCORING_COLUMNS,
+    backtest,
+    backtestable_series,
+    default_origins,
+    ensemble_log_score,
+    penalised_crps,
+)
+from forecast.baselines import (
+    MODELS,
+    QUANTILE_COLUMNS,
+    Calibration,
+    EtsForecaster,
+    NaiveForecaster,
+    Predictive,
+    calibration,
+    calibration_scores,
+    conformal_quantile,
+    yearly_history,
+)
+from forecast.paths import shipped_dir
 from tests.conftest import EVENT, write_dataset
 
 H = 3
@@ -50,11 +73,13 @@ def test_intervals_are_calibrated_on_simulated_series(simulated, model: str, len
     fitted on their first 12 (naive) or 80 values and scored on the next 3: 600 held-out values.
 
     Every model nests this process. The naive baseline is calibrated on short series; the
-    statsmodels models plug in maximum-likelihood parameters (their intervals ignore parameter
-    uncertainty), so they are checked where estimation error is small.
+    statsmodels models' own intervals (``calibrate=False``) plug in maximum-likelihood
+    parameters (they ignore parameter uncertainty), so they are checked where estimation error
+    is small. (Calibrated intervals are checked on the shipped backtest.)
     """
     data_dir, origin = simulated[length]
-    result = backtest(data_dir, models=[model], origins=[origin], horizon=H)
+    forecaster = MODELS[model]() if model == "naive" else MODELS[model](calibrate=False)
+    result = backtest(data_dir, models=[forecaster], origins=[origin], horizon=H)
     cases = result.cases[result.cases["model"] == model]
     assert len(cases) == 600
     assert 0.85 <= cases["in90"].mean() <= 0.95
@@ -90,7 +115,7 @@ def test_backtest_never_reads_after_the_origin(tmp_path: Path) -> None:
     models = ["naive", "ets", "sarimax", "ucm", "auto"]
     clean = backtest(_write(tmp_path / "clean", False), models=models, origins=[2010])
     poisoned = backtest(_write(tmp_path / "poisoned", True), models=models, origins=[2010])
-    forecast_columns = ["series_id", "model", "used", "period", "mean", "q05", "q50", "q95"]
+    forecast_columns = ["series_id", "model", "used", "period", "mean", "q05", "q50", "q95", "note"]
     assert len(clean.cases) == 2 * len(models) * H
     assert clean.cases[forecast_columns].equals(poisoned.cases[forecast_columns])
     assert not clean.cases["actual"].equals(poisoned.cases["actual"])
@@ -150,7 +175,48 @@ def test_scores_by_hand(tmp_path: Path) -> None:
     np.testing.assert_array_equal(row["in50"], (q[:, 1] <= actual) & (actual <= q[:, 3]))
     np.testing.assert_array_equal(row["in90"], (q[:, 0] <= actual) & (actual <= q[:, 4]))
     np.testing.assert_allclose(row["crps"], sr.crps_ensemble(actual, prediction.draws.T))
+    np.testing.assert_allclose(row["log_score"], ensemble_log_score(actual, prediction.draws.T))
     assert list(row["horizon"]) == [1, 2]
+
+
+def test_penalised_crps_ranks_coverage_too() -> None:
+    """Mean CRPS x (1 + |coverage_90 - 0.9|): sharper but missing loses to honest."""
+    crps, coverage = pd.Series([1.0, 1.1, 1.2]), pd.Series([0.5, 0.9, 1.0])
+    np.testing.assert_allclose(penalised_crps(crps, coverage), [1.4, 1.1, 1.32])
+
+
+def test_ensemble_log_score_is_scoringrules_kernel_estimate_without_underflow() -> None:
+    draws = np.random.default_rng(2).lognormal(3.0, 0.3, size=(3, 2000))
+    observed = np.array([20.0, 35.0, 1e4])  # the last: ~7000 bandwidths out
+    scores = ensemble_log_score(observed, draws)
+    expected = np.asarray(sr.logs_ensemble(observed[:2], draws[:2]))
+    np.testing.assert_allclose(scores[:2], expected, rtol=1e-9)
+    with np.errstate(divide="ignore"):
+        assert np.isinf(sr.logs_ensemble(observed[2:], draws[2:])[0])
+    assert 1e6 < scores[2] < np.inf
+
+
+def test_scoring_table_is_tidy_and_one_seed_fixes_it(tmp_path: Path) -> None:
+    """Issue 12's columns, one row per scored forecast; the same seed gives the same table,
+    another seed other draws. The naive's log score (kernel density on 2000 draws) is within
+    0.1 of its exact lognormal one where the outcome lies inside the 50 % interval."""
+    data_dir = _write(tmp_path / "data", False)
+    result = backtest(data_dir, models=["naive", "ets"], origins=[2009, 2011], seed=3)
+    table = result.scoring_table()
+    assert tuple(table.columns) == SCORING_COLUMNS
+    assert len(table) == len(result.cases) == 2 * 2 * 2 * H
+    assert table["covered90"].equals(result.cases["in90"].reset_index(drop=True))
+    again = backtest(data_dir, models=["naive", "ets"], origins=[2009, 2011], seed=3)
+    pd.testing.assert_frame_equal(table, again.scoring_table())
+    other = backtest(data_dir, models=["naive", "ets"], origins=[2009, 2011], seed=4)
+    assert not np.isclose(table["crps"], other.scoring_table()["crps"]).any()
+    naive = table[(table["model"] == "naive") & (table["target"] == "capex") & table["covered50"]]
+    logs = np.log(naive[["q05", "q50", "q95"]].to_numpy())
+    sd = (logs[:, 2] - logs[:, 0]) / (2 * stats.norm.ppf(0.95))
+    y = np.log(naive["observed"].to_numpy())
+    exact = y - stats.norm.logpdf(y, logs[:, 1], sd)  # minus the lognormal log density
+    assert len(naive) >= 3
+    np.testing.assert_allclose(naive["log_score"], exact, atol=0.1)
 
 
 def test_summary_overall_and_json(tmp_path: Path) -> None:
@@ -197,3 +263,130 @@ def test_bad_input(tmp_path: Path) -> None:
         backtest(data_dir, series=["nope"])
     with pytest.raises(ModelError, match="is not a forecaster"):
         backtest(data_dir, models=[len])
+
+
+@pytest.mark.parametrize(
+    ("n", "level", "rank"), [(19, 0.9, 18), (69, 0.9, 63), (9, 0.9, 9), (9, 0.5, 5), (3, 0.5, 2)]
+)
+def test_conformal_quantile_is_the_finite_sample_rank(n: int, level: float, rank: int) -> None:
+    """The ceil((n + 1) level)-th smallest score; scores given in any order."""
+    scores = np.random.default_rng(n).permutation(np.arange(1.0, n + 1))
+    assert conformal_quantile(scores, level) == rank
+
+
+def test_conformal_quantile_needs_enough_scores_and_covers_exactly() -> None:
+    """Fewer than 9 scores: no finite 90 % bound. With 19 exchangeable scores a new one is at
+    or below the quantile with probability exactly 18/20 = 0.9 (40 000 trials: sd 0.0015)."""
+    assert conformal_quantile(np.arange(8.0), 0.9) == np.inf
+    assert conformal_quantile(np.empty(0), 0.9) == np.inf
+    draws = np.random.default_rng(5).standard_normal((40_000, 20))
+    covered = [new <= conformal_quantile(calib, 0.9) for *calib, new in draws]
+    assert abs(np.mean(covered) - 0.9) < 0.006
+
+
+def test_calibration_scores_are_the_backtests_own_errors(tmp_path: Path) -> None:
+    """The scores behind ETS's calibration on a dataset are the standardised errors of an
+    uncalibrated ETS backtest on that dataset, |t(y) - centre| / max(sd_ets, sd_naive), every
+    origin, both series (log and logit scale); the factor is max(1, quantile / z_0.95)."""
+    data_dir = _write(tmp_path / "data", False)
+    dataset = load_dataset(data_dir)
+    ets = EtsForecaster()
+    result = backtest(data_dir, models=[EtsForecaster(calibrate=False)], horizon=H)
+    cases = result.cases.set_index(["series_id", "origin", "period", "model"])
+    t = np.where(cases.index.get_level_values("series_id") == "share", special.logit, np.log)
+    transformed = {col: np.array([f(v) for f, v in zip(t, cases[col])]) for col in
+                   ("actual", "q05", "q50", "q95")}  # fmt: skip
+    frame = pd.DataFrame(transformed, index=cases.index)
+    sd = (frame["q95"] - frame["q05"]) / (2 * stats.norm.ppf(0.95))
+    spread = np.maximum(sd.xs("ets", level="model"), sd.xs("naive", level="model"))
+    centre = frame["q50"].xs("ets", level="model")
+    expected = np.abs(frame["actual"].xs("ets", level="model") - centre) / spread
+    scores = calibration_scores(ets, dataset, H)
+    assert len(scores) == len(expected) == 2 * (7 * H + 2 + 1)  # origins 2005-2013 of 2000-2014
+    np.testing.assert_allclose(np.sort(scores), np.sort(expected), rtol=1e-9)
+    widening = calibration(ets, dataset, H)
+    quantile = np.sort(scores)[int(np.ceil(0.9 * (len(scores) + 1))) - 1]
+    assert widening.quantile == quantile
+    assert widening.factor == max(1.0, quantile / stats.norm.ppf(0.95))
+    assert f"{len(scores)} earlier-origin errors" in ets(dataset, "capex", H).note
+    early = load_dataset(data_dir, until=2006)  # one origin (2005), one error per series
+    assert calibration(ets, early, H) == Calibration(1.0, 2, np.inf)
+    assert "2 earlier-origin errors, too few" in ets(early, "capex", H).note
+
+
+def test_calibrated_intervals_cover_80_to_95_percent_on_the_shipped_backtest() -> None:
+    """Shipped data, default models and auto, default origins (69 forecasts per model,
+    origins 2020-2024).
+
+    Measured when calibration was added (90 % / 50 % intervals): naive 58/69 and 35/69; ets
+    62 and 45 (statsmodels' own intervals: 34 and 20); sarimax 58 and 38 (own: 34 and 17);
+    ucm 60 and 43 (own: 44 and 27); auto 58 and 39.
+    """
+    cases = backtest(models=[*DEFAULT_MODELS, "auto"]).cases
+    calibrated = cases.groupby("model")["in90"].agg(["sum", "size"])
+    assert set(calibrated.index) == {*DEFAULT_MODELS, "auto"}
+    assert (calibrated["size"] >= 60).all()
+    share = calibrated["sum"] / calibrated["size"]
+    assert share.between(0.80, 0.95).all(), calibrated
+    raw = [MODELS[name](calibrate=False) for name in ("ets", "sarimax")]
+    own = backtest(models=raw).cases.groupby("model")["in90"].mean()
+    assert (own[["ets", "sarimax"]] < 0.6).all(), own  # why calibration exists
+
+
+ORIGIN = 2021
+
+
+def _poison(data_dir: Path, rows: list[int] | None = None) -> Path:
+    """Poison ``data_dir`` in place after :data:`ORIGIN`: observations (``rows``: positions
+    among those after it; None: all of them, plus every GPU cluster first operational after it
+    and a new export-control event) are scaled, shares halved and everything else tripled."""
+    path = data_dir / "observations.csv"
+    obs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    series = pd.read_csv(data_dir / "series.csv", dtype=str).set_index("series_id")["unit"]
+    after = np.flatnonzero(obs["period"].str[:4].astype(int) > ORIGIN)
+    for i in after if rows is None else after[rows]:
+        factor = 0.5 if series[obs.at[i, "series_id"]] == "share" else 3.0
+        for column in ("value", "low", "high"):
+            if obs.at[i, column]:
+                obs.at[i, column] = repr(float(obs.at[i, column]) * factor)
+    obs.to_csv(path, index=False)
+    if rows is None:
+        clusters_path = data_dir / "epoch" / "gpu_clusters.csv"
+        clusters = pd.read_csv(clusters_path, dtype=str, keep_default_na=False)
+        late = pd.to_datetime(clusters["First Operational Date"], errors="coerce").dt.year > ORIGIN
+        late &= clusters["H100 equivalents"] != ""
+        h100e = pd.to_numeric(clusters.loc[late, "H100 equivalents"])
+        clusters.loc[late, "H100 equivalents"] = (3 * h100e).map(repr)
+        clusters.to_csv(clusters_path, index=False)
+        events = pd.read_csv(data_dir / "events.csv", dtype=str, keep_default_na=False)
+        late_rule = events.iloc[[0]].assign(date=f"{ORIGIN + 1}-06-01", event_id="future_rule")
+        pd.concat([events, late_rule]).to_csv(data_dir / "events.csv", index=False)
+    return data_dir
+
+
+def test_poisoning_any_observation_after_the_origin_leaves_the_as_of_data_alone(
+    tmp_path: Path,
+) -> None:
+    """Shipped data; each of 4 observations after 2021 picked at random (seeded) poisoned on
+    its own: ``load_dataset(until=2021)`` is identical, the full data is not."""
+    data_dir = shutil.copytree(shipped_dir("data"), tmp_path / "data")
+    original = (data_dir / "observations.csv").read_bytes()
+    clean, full = load_dataset(until=ORIGIN).fingerprint, load_dataset().fingerprint
+    after = pd.read_csv(data_dir / "observations.csv")["period"].str[:4].astype(int) > ORIGIN
+    for row in np.random.default_rng(12).choice(after.sum(), 4, replace=False):
+        (data_dir / "observations.csv").write_bytes(original)
+        _poison(data_dir, [row])
+        assert load_dataset(data_dir, until=ORIGIN).fingerprint == clean
+        assert load_dataset(data_dir).fingerprint != full
+
+
+def test_poisoning_everything_after_the_origin_changes_no_forecast_at_it(tmp_path: Path) -> None:
+    """Shipped data with every observation, cluster and event after 2021 poisoned: the default
+    models' forecasts from 2021, intervals and calibration notes included, are unchanged."""
+    poisoned = _poison(shutil.copytree(shipped_dir("data"), tmp_path / "data"))
+    clean_cases = backtest(origins=[ORIGIN]).cases
+    poisoned_cases = backtest(poisoned, origins=[ORIGIN]).cases
+    columns = ["series_id", "model", "period", "mean", *QUANTILE_COLUMNS, "note"]
+    assert len(clean_cases) >= 4 * 10
+    pd.testing.assert_frame_equal(clean_cases[columns], poisoned_cases[columns])
+    assert (clean_cases["actual"] != poisoned_cases["actual"]).all()

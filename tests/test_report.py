@@ -271,6 +271,7 @@ def test_markdown_has_the_same_sections_and_its_figures_exist(built) -> None:
     for target in re.findall(r"\]\((figures/[^)]+)\)", md):
         assert (built / target).is_file()
     assert "<script>" not in md and escape_markdown(EVIL) in md
+    assert "What the intervals mean" in md and "split-conformal factor" in md
 
 
 def test_headline_table_has_one_row_per_scenario(built, projection) -> None:

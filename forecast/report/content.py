@@ -347,6 +347,16 @@ def _diagnostics_blocks(inputs: ReportInputs) -> list[Block]:
     return blocks
 
 
+#: What the baselines' intervals mean, under the backtest coverage table.
+INTERVAL_MEANING = (
+    "What the intervals mean: naive's are the random walk with drift's own (drift uncertainty "
+    "and a small-sample correction included). ets's, sarimax's and ucm's are calibrated: the "
+    "model's centre, with the larger of its own and naive's spread widened by a split-conformal "
+    "factor from the errors the same model made from earlier origins on the data up to the "
+    "forecast origin (at 90 %; no widening where fewer than 9 such errors exist)."
+)
+
+
 def _backtest_blocks(inputs: ReportInputs, specs: list[FigureSpec]) -> list[Block]:
     blocks: list[Block] = [Heading(2, "Backtest coverage")]
     if inputs.backtest is None or inputs.backtest.empty:
@@ -366,6 +376,7 @@ def _backtest_blocks(inputs: ReportInputs, specs: list[FigureSpec]) -> list[Bloc
             numeric=frozenset({1, 2, 3}),
         ),
         Para(f"{inputs.backtest_note}. Series: {', '.join(series)}.", note=True),
+        Para(INTERVAL_MEANING, note=True),
     ]
 
 
