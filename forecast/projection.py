@@ -89,7 +89,7 @@ class Projection:
             "year": np.tile(self.years, len(self.names)),
         }
         for metric in METRICS:
-            values = self._uncensored(metric)
+            values = self.uncensored(metric)
             with warnings.catch_warnings():  # a year where every draw is censored: NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
                 qs = np.nanquantile(values, quantiles, axis=1)  # (q, scenario, year)
@@ -112,7 +112,7 @@ class Projection:
         out = pd.concat(frames, ignore_index=True)
         return out.sort_values(["scenario", "metric", "year"], ignore_index=True)
 
-    def _uncensored(self, metric: str) -> np.ndarray:
+    def uncensored(self, metric: str) -> np.ndarray:
         """A metric's values, with ``years_behind`` NaN where it is censored (a bound)."""
         values = self.values[metric]
         if metric == "years_behind":
