@@ -179,3 +179,16 @@ def test_the_command_refuses_a_busy_port_clearly(forker, tmp_path) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in outcome.err
     assert "Traceback" not in outcome.text
     assert Path(tmp_path).is_dir()
+
+
+def test_controls_start_at_the_posteriors_values(explorer) -> None:
+    posterior = explorer.desk.posterior_values(2026)
+    world = forecast.core.world_from(SyntheticFit(), 2035, None, 0)
+    col = list(world.years).index(2026)
+    leakage = np.median(world.drivers["leakage"][:, col])
+    assert posterior["leakage"] == float(f"{leakage:.3g}")
+    first = col + 1  # a limit's first growth: from the first projected year on
+    power = np.median(world.drivers["us_power_gw"][:, first] / world.drivers["us_power_gw"][:, col])
+    assert posterior["us_power_gw_growth"] == float(f"{power - 1:.3g}")
+    unmoved = _page(explorer, leakage=posterior["leakage"])
+    assert "[levers]\n\n" in unmoved[-4]  # at the posterior's value: nothing set

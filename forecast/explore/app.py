@@ -56,27 +56,29 @@ def _control(lever: Lever, role: str, value: float) -> object:
                       tooltip={"placement": "bottom"})  # fmt: skip
 
 
-def _base_value(scenario: Scenario, lever: Lever) -> float:
-    """The slider's starting point: the scenario's constant, a path's first value, or the
-    middle of the lever's range for a value the posterior sets."""
+def _base_value(scenario: Scenario, lever: Lever, posterior: dict[str, float]) -> float:
+    """Where a control starts: the scenario's constant, a path's first value, or (for a
+    lever the scenario leaves to the posterior) the posterior's value in its start year."""
     value = scenario.levers.get(lever.name)
     if value is not None and value.kind == "constant":
         return float(value.constant)
     if value is not None and value.kind == "path":
         return float(value.points[0][1])
-    return lever.low if lever.high - lever.low > _TYPED else (lever.low + lever.high) / 2
+    return posterior[lever.name]
 
 
-def _base_text(scenario: Scenario, lever: str) -> str:
+def _base_text(scenario: Scenario, lever: str, posterior: dict[str, float]) -> str:
     """What the base scenario does with a lever, in words."""
     value = scenario.levers.get(lever)
-    return f" base: {value.describe() if value else 'posterior'}"
+    if value is not None:
+        return f" base: {value.describe()}"
+    return f" base: posterior (median {posterior[lever]:g} in {scenario.start})"
 
 
-def _lever_row(lever: Lever, scenario: Scenario) -> html.Div:
+def _lever_row(lever: Lever, scenario: Scenario, posterior: dict[str, float]) -> html.Div:
     """One lever: a 'set' box, its value from the start year, and an optional ramp (end
     value and year); what the lever sets, its unit and range as the help text."""
-    value = _base_value(scenario, lever)
+    value = _base_value(scenario, lever, posterior)
     help_text = f"{lever.term}. Unit: {lever.unit}; valid range {lever.low:g} .. {lever.high:g}."
     line = {"display": "flex", "alignItems": "center", "gap": "4px"}
     return html.Div([
@@ -84,7 +86,7 @@ def _lever_row(lever: Lever, scenario: Scenario) -> html.Div:
             dcc.Checklist(id={"type": "lever-set", "lever": lever.name},
                           options=[{"label": "", "value": "on"}], value=[], inline=True),
             html.B(lever.name), f"({lever.unit}, {lever.low:g} .. {lever.high:g})",
-            html.Span(_base_text(scenario, lever.name),
+            html.Span(_base_text(scenario, lever.name, posterior),
                       id={"type": "lever-base", "lever": lever.name},
                       style={"color": "#666"}),
             html.Abbr("?", title=help_text, style={"cursor": "help"}),
@@ -100,7 +102,9 @@ def _lever_row(lever: Lever, scenario: Scenario) -> html.Div:
     ], className="lever", style={"borderBottom": "1px solid #eee", "padding": "3px 0"})  # fmt: skip
 
 
-def _controls(choices: list[Scenario], first: Scenario, user_dir: Path) -> html.Div:
+def _controls(
+    choices: list[Scenario], first: Scenario, user_dir: Path, posterior: dict[str, float]
+) -> html.Div:
     options = [{"label": s.name, "value": s.name} for s in choices]
     return html.Div([
         html.Label("scenario to start from"),
@@ -117,7 +121,8 @@ def _controls(choices: list[Scenario], first: Scenario, user_dir: Path) -> html.
         html.P("Moving a lever sets it (tick one to set it at the value shown); the others "
                "follow the base scenario. Hover a name for what the lever sets."),
         html.Button("reset levers to the base", id="reset"),
-        html.Div([_lever_row(lever, first) for lever in LEVERS.values()], id="levers"),
+        html.Div([_lever_row(lever, first, posterior) for lever in LEVERS.values()],
+                 id="levers"),
         html.H4("save as scenario"),
         dcc.Textarea(id="rationale", placeholder="rationale: why these values (source ids)",
                      style={"width": "95%", "height": "4em"}),
@@ -147,14 +152,17 @@ def _results() -> html.Div:
     ], style=_COLUMN | {"width": "64%"})  # fmt: skip
 
 
-def _settings(base: Scenario, set_values: list, starts: list, ends: list, years: list) -> dict:
+def _settings(
+    base: Scenario, posterior: dict[str, float], set_values: list, starts: list, ends: list,
+    years: list,
+) -> dict:  # fmt: skip
     """Lever settings from the controls' values (in :data:`LEVERS` order).
 
     A lever is set when its box is ticked or its value was moved off the base's.
     """
     settings = {}
     for lever, on, start, end, year in zip(LEVERS.values(), set_values, starts, ends, years):
-        moved = start is not None and start != _base_value(base, lever)
+        moved = start is not None and start != _base_value(base, lever, posterior)
         if start is None or not (on or moved):
             continue
         ramp = year is not None and end is not None and end != start
@@ -181,7 +189,8 @@ class Explorer:
         first = self.scenarios.get(STATUS_QUO, choices[0])
         self.app = dash.Dash(__name__, title="compute-gap explorer", serve_locally=True,
                              update_title=None)  # fmt: skip
-        self.app.layout = html.Div([_controls(choices, first, self.user_dir), _results()],
+        controls = _controls(choices, first, self.user_dir, desk.posterior_values(first.start))
+        self.app.layout = html.Div([controls, _results()],
                                    style={**_CSS, "display": "flex", "gap": "1%"})  # fmt: skip
         self._register()
 
@@ -255,8 +264,9 @@ class Explorer:
         )  # fmt: skip
         def reset(base, _):
             scenario = self.scenarios[base]
-            starts = [_base_value(scenario, lever) for lever in LEVERS.values()]
-            bases = [_base_text(scenario, n) for n in LEVERS]
+            posterior = self.desk.posterior_values(scenario.start)
+            starts = [_base_value(scenario, lever, posterior) for lever in LEVERS.values()]
+            bases = [_base_text(scenario, n, posterior) for n in LEVERS]
             return ([[] for _ in LEVERS], starts, starts, [None] * len(LEVERS), bases,
                     f"{base}_edit", f"{base} with levers set in the explorer")  # fmt: skip
 
@@ -290,7 +300,9 @@ class Explorer:
                    p_year, p_threshold, dragging) -> list:  # fmt: skip
         keep = [dash.no_update] * (len(_FIGURES) + 2)
         try:
-            settings = _settings(self.scenarios[base], sets, starts, ends, years)
+            scenario = self.scenarios[base]
+            posterior = self.desk.posterior_values(scenario.start)
+            settings = _settings(scenario, posterior, sets, starts, ends, years)
             fields = scenario_fields(self.scenarios[base], name or "", description or "",
                                      settings, rationale or "")  # fmt: skip
             shown = self.update(fields, int(p_year or 2030), float(p_threshold or 10),

@@ -20,6 +20,7 @@ import numpy as np
 
 from forecast.attribution import MAX_LEVERS, attribute, differing_levers
 from forecast.core import world_from
+from forecast.engine import GROWTH_LEVERS, LEVEL_LEVERS
 from forecast.errors import OutputError, Problem, ScenarioError
 from forecast.io import write_atomic
 from forecast.projection import Projection, project
@@ -243,6 +244,7 @@ class Desk:
         self.draws = draws
         self.drag_draws = drag_draws
         self.status_quo = load_scenario(STATUS_QUO)
+        self._posterior: dict[int, dict[str, float]] = {}
 
     def project(self, scenario: Scenario, *, dragging: bool = False) -> Projection:
         """The status quo and ``scenario`` on the same draws (fewer while dragging)."""
@@ -253,11 +255,46 @@ class Desk:
         return project(self.fit, [self.status_quo, scenario], horizon=self.horizon,
                        draws=draws, seed=self.seed)  # fmt: skip
 
+    def posterior_values(self, start: int) -> dict[str, float]:
+        """Each lever's value in the posterior's own world in ``start`` (median over draws,
+        3 significant digits, within the lever's range): a level lever's driver, a growth
+        lever's growth into that year. Where a control starts for a lever the base
+        scenario leaves to the posterior."""
+        if start not in self._posterior:
+            world = world_from(self.fit, self.horizon, None, self.seed)
+            col = int(np.clip(np.searchsorted(world.years, start), 1, len(world.years) - 1))
+            self._posterior[start] = {
+                lever: _rounded(lever, _driver_value(world, lever, col)) for lever in LEVERS
+            }
+        return self._posterior[start]
+
     def _n_draws(self) -> int:
         """How many draws the posterior holds (counted once)."""
         if not hasattr(self, "_total"):
             self._total = world_from(self.fit, self.horizon, None, self.seed).n_draws
         return self._total
+
+
+def _driver_value(world: object, lever: str, col: int) -> float:
+    """Median over draws of what ``lever`` sets, in the lever's terms, in year ``col``."""
+    if lever in LEVEL_LEVERS:
+        values = world.drivers[LEVEL_LEVERS[lever]][:, col]
+        values = values - 1.0 if lever == "smuggling_premium" else values  # driver: 1 + premium
+    else:  # a limit exists from the first projected year: its first growth may come later
+        path = world.drivers[GROWTH_LEVERS[lever]]
+        for c in range(col, min(col + 3, path.shape[1])):
+            with np.errstate(all="ignore"):
+                values = path[:, c] / path[:, c - 1] - 1.0
+            if np.mean(np.isfinite(values) & np.isfinite(path[:, c - 1])) > 0.5:
+                break
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else LEVERS[lever].low
+
+
+def _rounded(lever: str, value: float) -> float:
+    """``value`` within the lever's range, to 3 significant digits."""
+    bounds = LEVERS[lever]
+    return float(f"{min(max(value, bounds.low), bounds.high):.3g}")
 
 
 def fan(projection: Projection, metric: str, name: str) -> np.ndarray:
