@@ -14,6 +14,14 @@ METRICS = (
     "us_add", "cn_add_licensed", "cn_add_leakage", "cn_add_domestic",
     "us_capex_usd_bn", "us_power_gw",
 )  # fmt: skip
+#: Unit of every metric.
+UNITS = {
+    "us_h100e": "H100e", "cn_h100e": "H100e", "ratio_us_cn": "ratio", "cn_share": "fraction",
+    "years_behind": "years", "us_eff_h100e": "H100e", "cn_eff_h100e": "H100e",
+    "ratio_eff_us_cn": "ratio", "us_add": "H100e per year", "cn_add_licensed": "H100e per year",
+    "cn_add_leakage": "H100e per year", "cn_add_domestic": "H100e per year",
+    "us_capex_usd_bn": "USD bn", "us_power_gw": "GW",
+}  # fmt: skip
 #: Codes of the limit that binds each flow, per scenario, draw and year (what each code
 #: means); summaries report the share of draws per limit as ``binding_<flow>_<limit>``.
 BINDING = {

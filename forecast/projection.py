@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,10 +16,16 @@ from forecast.core import World, world_from
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
 from forecast.errors import ScenarioError
 from forecast.io import write_atomic
-from forecast.metrics import BINDING, FLAGS, METRICS, binding_shares
+from forecast.metrics import BINDING, FLAGS, METRICS, UNITS, binding_shares
 from forecast.scenarios import Scenario, list_scenarios, load_scenario
 
+if TYPE_CHECKING:
+    import xarray as xr
+    from matplotlib.figure import Figure
+
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: What :meth:`Projection.plot` draws besides a metric's fan chart.
+PLOTS = ("stocks", "cn_additions", "what_binds", "attribution")
 
 
 def quantile_column(q: float) -> str:
@@ -82,7 +89,7 @@ class Projection:
             "year": np.tile(self.years, len(self.names)),
         }
         for metric in METRICS:
-            values = self._uncensored(metric)
+            values = self.uncensored(metric)
             with warnings.catch_warnings():  # a year where every draw is censored: NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
                 qs = np.nanquantile(values, quantiles, axis=1)  # (q, scenario, year)
@@ -105,7 +112,7 @@ class Projection:
         out = pd.concat(frames, ignore_index=True)
         return out.sort_values(["scenario", "metric", "year"], ignore_index=True)
 
-    def _uncensored(self, metric: str) -> np.ndarray:
+    def uncensored(self, metric: str) -> np.ndarray:
         """A metric's values, with ``years_behind`` NaN where it is censored (a bound)."""
         values = self.values[metric]
         if metric == "years_behind":
@@ -175,6 +182,87 @@ class Projection:
                 )
             )
         return pd.concat(rows, ignore_index=True)
+
+    def _repr_html_(self) -> str:
+        """The report's headline table (median and 90 % interval), for notebooks."""
+        from forecast.report.content import headline  # matplotlib loads only here
+        from forecast.report.render import table_html
+
+        note = (
+            f"<p>Projection: {len(self.names)} scenarios, {self.n_draws} draws, "
+            f"{int(self.years[0])}–{self.horizon}, seed {self.seed}</p>"
+        )
+        return note + table_html(headline(self))
+
+    def plot(self, metric: str, scenarios: Sequence[str] | None = None) -> Figure:
+        """One of the report's figures of this projection, as a matplotlib Figure.
+
+        Parameters
+        ----------
+        metric : str
+            A metric of :data:`forecast.metrics.METRICS` (a fan chart), or one of
+            :data:`PLOTS` (``stocks``, ``cn_additions``, ``what_binds``, ``attribution``).
+        scenarios : sequence of str, optional
+            Scenario names to draw (default: all; ``attribution`` draws all but the base).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Drawn on an Agg canvas; pyplot's state is untouched (display it in a notebook by
+            making it the cell's value).
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown metric or scenario.
+        """
+        from forecast.report import figures  # matplotlib loads only here
+
+        limited = self.meta.get("first_limited_year")
+        cutoff = limited - 1 if limited is not None else None
+        if metric in figures.METRIC_INFO:
+            return figures.plot_fan(self, metric, scenarios, cutoff=cutoff).figure
+        if metric == "stocks":
+            return figures.plot_stocks(self, None, scenarios, cutoff=cutoff).figure
+        if metric == "cn_additions":
+            return figures.plot_additions(self, scenarios)
+        if metric == "what_binds":
+            return figures.plot_binding(self, scenarios)
+        if metric == "attribution":
+            chosen = self if scenarios is None else self.subset(["status_quo", *scenarios])
+            return figures.plot_attribution(chosen)
+        known = ", ".join([*figures.METRIC_INFO, *PLOTS])
+        raise ScenarioError(f"cannot plot {metric!r}; known: {known}")
+
+    def subset(self, scenarios: Sequence[str]) -> Projection:
+        """The same projection with only ``scenarios`` (in that order; repeats dropped)."""
+        names = list(dict.fromkeys(scenarios))
+        rows = [self._index(name) for name in names]
+        values = {m: v[rows] for m, v in self.values.items()}
+        chosen = [self.scenarios[i] for i in rows]
+        return replace(self, scenarios=chosen, values=values)
+
+    def to_xarray(self) -> xr.Dataset:
+        """Every value as an :class:`xarray.Dataset` over ``(scenario, draw, year)``.
+
+        Metrics and flags are float variables with a ``unit`` attribute; the binding limits
+        (``binding_us``...) are codes whose ``limits`` attribute names each code (0, 1, ...).
+        The seed, horizon and scenario descriptions are attributes.
+        """
+        import xarray as xr
+
+        coords = {"scenario": self.names, "draw": np.arange(self.n_draws), "year": self.years}
+        dims = ("scenario", "draw", "year")
+        variables = {}
+        for name, array in self.values.items():
+            attrs = {"unit": UNITS[name]} if name in UNITS else {}
+            if name in BINDING:
+                attrs = {"limits": list(BINDING[name])}
+            variables[name] = xr.Variable(dims, array, attrs)
+        attrs = {"seed": self.seed, "horizon": self.horizon, **self.meta}
+        dataset = xr.Dataset(variables, coords=coords, attrs=attrs)
+        dataset["description"] = ("scenario", [s.description for s in self.scenarios])
+        return dataset
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`summary` as CSV, atomically."""

@@ -20,6 +20,7 @@ from forecast.data import Dataset, load_dataset
 from forecast.io import check_target, result_set
 from forecast.projection import Projection, project, resolve_scenarios
 from forecast.scenarios import Scenario
+from forecast.xlsx import XLSX_FILE, write_xlsx
 
 #: Years of the compact results table.
 HEADLINE_YEARS = (2027, 2030, 2035)
@@ -94,8 +95,18 @@ def write_tables(projection: Projection, directory: Path) -> None:
     projection.to_parquet(directory / "draws.parquet")
 
 
+def result_files(xlsx: bool = False) -> tuple[str, ...]:
+    """Files of a run's result set: :data:`RESULT_FILES`, and ``summary.xlsx`` if asked."""
+    return (*RESULT_FILES, XLSX_FILE) if xlsx else RESULT_FILES
+
+
 def write_results(
-    projection: Projection, manifest: dict, out: str | Path, *, overwrite: bool = False
+    projection: Projection,
+    manifest: dict,
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    xlsx: bool = False,
 ) -> Path:
     """Write ``summary.csv``, ``draws.parquet`` and ``manifest.json`` into ``out`` as one set.
 
@@ -109,6 +120,8 @@ def write_results(
         are kept), refused if it holds other files, unless ``overwrite``.
     overwrite : bool
         See :func:`forecast.io.check_target`.
+    xlsx : bool
+        Also write ``summary.xlsx`` (:func:`forecast.xlsx.write_xlsx`).
 
     Returns
     -------
@@ -119,8 +132,10 @@ def write_results(
     OutputError
         If ``out`` cannot be replaced safely.
     """
-    with result_set(out, "run", overwrite=overwrite, names=RESULT_FILES) as staged:
+    with result_set(out, "run", overwrite=overwrite, names=result_files(xlsx)) as staged:
         write_tables(projection, staged.path)
+        if xlsx:
+            write_xlsx(projection, manifest, staged.path / XLSX_FILE)
         staged.commit(manifest)
     return Path(out)
 
@@ -136,6 +151,7 @@ def run_scenarios(
     out: str | Path | None = "results",
     overwrite: bool = False,
     fit_options: dict | None = None,
+    xlsx: bool = False,
 ) -> RunResult:
     """Load the data, fit (cached), project the scenarios and write the results.
 
@@ -160,6 +176,8 @@ def run_scenarios(
     fit_options : dict, optional
         Passed to :func:`forecast.fit` (``draws``, ``tune``, ``chains``, ``sampler``,
         ``cache_dir``, ``refit``).
+    xlsx : bool
+        Also write ``summary.xlsx`` into ``out``.
 
     Returns
     -------
@@ -176,13 +194,17 @@ def run_scenarios(
 
     bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
     if out is not None:
-        check_target(out, overwrite=overwrite, names=RESULT_FILES)
+        check_target(out, overwrite=overwrite, names=result_files(xlsx))
     resolved = resolve_scenarios(scenarios)
     dataset = load_dataset(data_dir, until=until)
     fit = fit_model(dataset, seed=seed, **(fit_options or {}))
     projection = project(fit, resolved, horizon=horizon, draws=draws, seed=seed)
     manifest = build_manifest(dataset, fit, projection)
-    written = None if out is None else write_results(projection, manifest, out, overwrite=overwrite)
+    written = (
+        None
+        if out is None
+        else write_results(projection, manifest, out, overwrite=overwrite, xlsx=xlsx)
+    )
     return RunResult(dataset, fit, projection, manifest, written)
 
 

@@ -223,7 +223,8 @@ def test_plot_coverage_bars_match_the_coverage_table() -> None:
 
 def test_report_directory_has_every_file(built) -> None:
     names = {p.name for p in built.iterdir()}
-    assert names == set(REPORT_FILES) == {"report.html", "report.md", "figures", *RESULT_FILES}
+    expected = {"report.html", "report.md", "figures", *RESULT_FILES, "summary.xlsx"}
+    assert names == set(REPORT_FILES) == expected
     figures = {p.name for p in (built / "figures").iterdir()}
     for stem in ("fan_ratio_us_cn", "stocks", "cn_additions", "backtest_coverage"):
         assert {f"{stem}.png", f"{stem}.svg"} <= figures

@@ -145,3 +145,4 @@ from forecast.cli import models_cmd  # noqa: E402, F401
 from forecast.cli import sweep_cmd  # noqa: E402, F401
 from forecast.cli import report_cmd  # noqa: E402, F401
 from forecast.cli import fit_cmd  # noqa: E402, F401
+from forecast.cli import explore_cmd  # noqa: E402, F401

@@ -12,7 +12,7 @@ from rich.table import Table
 from forecast import bounds
 from forecast.cli import DataDirOption, OverwriteOption, UntilOption, app, console
 from forecast.metrics import METRICS
-from forecast.runner import RESULT_FILES, headline_table, run_scenarios
+from forecast.runner import headline_table, result_files, run_scenarios
 from forecast.text import plain
 
 SeedOption = Annotated[
@@ -74,19 +74,23 @@ def run_command(
     overwrite: OverwriteOption = False,
     cache_dir: CacheOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the headline as JSON.")] = False,
+    xlsx: Annotated[
+        bool, typer.Option("--xlsx", help="Also write summary.xlsx (a sheet per metric).")
+    ] = False,
 ) -> None:
     """Project scenarios (default: the whole library) and write summary, draws and manifest."""
     with console.status("fitting (or loading the cached fit) and projecting..."):
         result = run_scenarios(
             scenarios or None, data_dir=data_dir, until=until, horizon=horizon, seed=seed,
             draws=draws, out=out, overwrite=overwrite, fit_options=_fit_options(cache_dir),
+            xlsx=xlsx,
         )  # fmt: skip
     rows = headline_table(result.projection)
     if as_json:
         typer.echo(json.dumps({"headline": rows, "out": str(result.out)}, indent=2))
         return
     console.print(_headline(rows))
-    written = ", ".join(str(result.out / name) for name in RESULT_FILES)
+    written = ", ".join(str(result.out / name) for name in result_files(xlsx))
     console.print(plain(f"wrote {written}"), highlight=False)
 
 

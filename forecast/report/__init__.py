@@ -7,6 +7,7 @@ the scenarios, run a quick baseline backtest, then write into ``out``::
     report.md     the same content, figures as files
     figures/      PNG and SVG of every figure
     summary.csv, draws.parquet, manifest.json   as ``compute-gap run`` writes them
+    summary.xlsx  the summary as a workbook (as ``compute-gap run --xlsx``)
 
 The directory is one result set (see :mod:`forecast.io`): built beside ``out`` and swapped
 into place only when complete, with every file's SHA-256 in ``manifest.json``.
@@ -38,6 +39,7 @@ from forecast.report.figures import (
 from forecast.report.render import to_html, to_markdown
 from forecast.runner import RESULT_FILES, run_scenarios, write_tables
 from forecast.scenarios import Scenario
+from forecast.xlsx import XLSX_FILE, write_xlsx
 
 __all__ = [
     "REPORT_FILES",
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 #: What a report directory holds.
-REPORT_FILES = ("report.html", "report.md", "figures", *RESULT_FILES)
+REPORT_FILES = ("report.html", "report.md", "figures", *RESULT_FILES, XLSX_FILE)
 #: The quick backtest behind the coverage chart: models, origin years, horizon.
 BACKTEST_MODELS = ("naive", "ets")
 BACKTEST_ORIGINS = range(2019, 2024)
@@ -131,8 +133,9 @@ def write_report(
     steps = steps or Steps(quiet=True)
     with result_set(out, "report", overwrite=overwrite, names=REPORT_FILES) as staged:
         tmp = staged.path
-        with steps(f"Writing {', '.join(RESULT_FILES)}"):
+        with steps(f"Writing {', '.join((*RESULT_FILES, XLSX_FILE))}"):
             write_tables(inputs.projection, tmp)
+            write_xlsx(inputs.projection, inputs.manifest, tmp / XLSX_FILE)
         specs = figure_specs(inputs)
         with steps(f"Drawing {len(specs)} figures (PNG and SVG)"):
             images = _write_figures(specs, tmp / "figures")

@@ -44,7 +44,7 @@ CN_CHANNELS = {
     "cn_add_leakage": "leakage (smuggling, offshore)",
     "cn_add_domestic": "domestic chips",
 }
-_CHANNEL_COLORS = ("#4c72b0", "#dd8452", "#55a868")
+CHANNEL_COLORS = ("#4c72b0", "#dd8452", "#55a868")
 _COUNTRY_STYLE = {"US": ("-", "o", "US"), "CN": ("--", "^", "China")}
 _SOURCE_SIZE = 6.5
 _BEFORE = "0.35"  # colour of a scenario's path before its levers act
@@ -374,7 +374,7 @@ def plot_additions(
     shown = projection.years >= (since if since is not None else projection.years[0])
     years = projection.years[shown]
     for ax, name in zip(axes.flat, names):
-        for (channel, label), color in zip(CN_CHANNELS.items(), _CHANNEL_COLORS):
+        for (channel, label), color in zip(CN_CHANNELS.items(), CHANNEL_COLORS):
             low, median, high = _quantiles(projection, channel, name, (0.25, 0.5, 0.75))
             ax.fill_between(years, low[shown], high[shown], color=color, alpha=0.2, lw=0)
             ax.plot(years, median[shown], color=color, lw=1.4, label=label)
@@ -399,7 +399,7 @@ def plot_additions(
 
 #: Flows whose binding limit the "what binds" figure shows, with a label.
 BINDING_PANELS = {"binding_us": "US additions", "binding_cn": "China's domestic additions"}
-_LIMIT_COLORS = ("#8c8c8c", "#c44e52", "#dd8452", "#4c72b0")
+LIMIT_COLORS = ("#8c8c8c", "#c44e52", "#dd8452", "#4c72b0")
 
 
 def plot_binding(
@@ -441,7 +441,7 @@ def plot_binding(
             limits = BINDING[metric]
             shares = binding_shares(projection.values[metric][i][:, shown], limits)
             ax.stackplot(years, *shares.values(), labels=limits,
-                         colors=_LIMIT_COLORS[: len(limits)], alpha=0.85)  # fmt: skip
+                         colors=LIMIT_COLORS[: len(limits)], alpha=0.85)  # fmt: skip
             ax.set_ylim(0, 1)
             ax.set_title(f"{name}: {label}", fontsize=7.5)
             ax.tick_params(labelsize=6.5)

@@ -173,7 +173,8 @@ def _html_cell(tag: str, text: str, right: bool, scope: str = "") -> str:
     return f"<{tag}{attrs}>{escape_html(text)}</{tag}>"
 
 
-def _html_table(table: Table) -> str:
+def table_html(table: Table) -> str:
+    """One table as escaped HTML (also what a notebook shows of a projection)."""
     head = "".join(
         _html_cell("th", c, i in table.numeric, "col") for i, c in enumerate(table.columns)
     )
@@ -216,7 +217,7 @@ def _html_block(block: Block, images: Mapping[str, bytes]) -> str:
         items = "\n".join(_html_item(item) for item in block.items)
         return f"<ul{_TOC if links else ''}>\n{items}\n</ul>"
     if isinstance(block, Table):
-        return _html_table(block)
+        return table_html(block)
     data = base64.b64encode(images[block.name]).decode("ascii")
     caption = escape_html(block.caption)
     return (
