@@ -81,9 +81,7 @@ def prior_world(
     paths = [numpy_quantities(p, design, config) for p in draws]
     hist = {name: np.array([q[name] for q in paths]) for name in HISTORY}
     scalar = lambda name: np.array([p[name] for p in draws])  # noqa: E731
-    push_log, push_growth = domestic_push(
-        np.array([p["effects"] for p in draws]).reshape(n_draws, -1), design
-    )
+    push_log, push_growth = domestic_push(np.array([p["effects"] for p in draws]), design)
     hist["domestic_push_log"] = push_log
     dynamics = {
         **{name: scalar(name) for name in (

@@ -89,11 +89,7 @@ def domestic_push(effects: np.ndarray, design: Design) -> tuple[np.ndarray, np.n
     """
     effects = np.asarray(effects, dtype=float).reshape(len(effects), -1)
     rows = [i for i, (_, c) in enumerate(design.interventions) if c == "domestic_growth"]
-    shift = (
-        effects[:, rows] @ design.ramps[rows]
-        if rows
-        else np.zeros((len(effects), len(design.years)))
-    )
+    shift = effects[:, rows] @ design.ramps[rows]  # (draw, 0) @ (0, year) = 0 without rows
     push_log = np.concatenate([np.zeros((len(effects), 1)), np.cumsum(shift[:, 1:], 1)], 1)
     return push_log, shift[:, -1]
 
