@@ -13,25 +13,30 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def _logs(x: np.ndarray, log: np.ndarray, log_max: np.ndarray) -> None:
-    """``log[t] = log(x[t])`` and ``log_max[t] = max(log[:t + 1])`` (the first time the path
-    reached a level)."""
-    running = -math.inf
-    for t in range(x.shape[0]):
-        log[t] = math.log(x[t])
-        running = max(running, log[t])
-        log_max[t] = running
+def _log_at(level: np.ndarray, log: np.ndarray, j: int) -> float:
+    """``log(level[j])``, taken once per row and year (``log[j]`` is NaN until then)."""
+    if math.isnan(log[j]):
+        log[j] = math.log(level[j])
+    return log[j]
 
 
 @numba.njit(cache=True)
-def _lag(log_max: np.ndarray, target: float, years: np.ndarray, t: int) -> tuple:
-    """(lag, censored): years since the leader's running maximum first reached ``target``."""
-    if log_max[0] >= target:
+def _lag(
+    running_max: np.ndarray, log_max: np.ndarray, target: float, years: np.ndarray, t: int
+) -> tuple:
+    """(lag, censored): years since the leader's running maximum first reached ``target``,
+    interpolated in log space between the two years around the crossing.
+
+    Levels are compared as they are (log is monotone); logarithms are taken only where a
+    lag is interpolated, and of the leader's levels once per row: most lags are censored.
+    """
+    if running_max[0] >= target:
         return years[t] - years[0], True
     j = 1
-    while j < t and log_max[j] < target:
+    while j < t and running_max[j] < target:
         j += 1
-    frac = (target - log_max[j - 1]) / (log_max[j] - log_max[j - 1])
+    low = _log_at(running_max, log_max, j - 1)
+    frac = (math.log(target) - low) / (_log_at(running_max, log_max, j) - low)
     return max(years[t] - (years[j - 1] + frac * (years[j] - years[j - 1])), 0.0), False
 
 
@@ -48,19 +53,23 @@ def row_years_behind(
 
     See :func:`forecast.metrics.years_behind` for the definition; ``censored[t]`` is 1 where
     the crossing lies before the data (the lag is then a bound, ``t - years[0]``).
-    ``scratch``: a (4, year) work array (reused across rows).
+    ``scratch``: a (4, year) work array (reused across rows): each stock's running maximum
+    and its logarithm.
     """
-    us_log, us_max, cn_log, cn_max = scratch[0], scratch[1], scratch[2], scratch[3]
-    _logs(us, us_log, us_max)
-    _logs(cn, cn_log, cn_max)
+    us_max, us_log, cn_max, cn_log = scratch[0], scratch[1], scratch[2], scratch[3]
+    us_top, cn_top = -math.inf, -math.inf
+    for t in range(us.shape[0]):
+        us_top, cn_top = max(us_top, us[t]), max(cn_top, cn[t])
+        us_max[t], cn_max[t] = us_top, cn_top
+        us_log[t], cn_log[t] = math.nan, math.nan
     for t in range(us.shape[0]):
         if cn[t] == us[t]:
             out[t], censored[t] = 0.0, 0.0
             continue
         if cn[t] < us[t]:
-            lag, cut = _lag(us_max, cn_log[t], years, t)
+            lag, cut = _lag(us_max, us_log, cn[t], years, t)
         else:
-            lag, cut = _lag(cn_max, us_log[t], years, t)
+            lag, cut = _lag(cn_max, cn_log, us[t], years, t)
             lag = -lag
         out[t] = lag
         censored[t] = 1.0 if cut else 0.0
@@ -229,7 +238,7 @@ def project_rows(
                     # US: money, finance, power; China's share of short world supply is set
                     # against the US order (money within a full envelope's new power)
                     ceiling = ceiling_r[t]
-                    money = flow[0] * min(1.0, ceiling / capex)
+                    money = flow[0] if ceiling >= capex else flow[0] * (ceiling / capex)
                     spent = min(capex, ceiling)
                     per_gw = 1e6 / kw
                     power = max(power_r[t] - keep * power_used, 0.0) * per_gw
@@ -240,7 +249,8 @@ def project_rows(
                     if power < best:
                         best, code_us = power, 2.0
                     room = supply_r[t] * (1.0 - row_r[t])
-                    scale = min(1.0, room / max(order + flow[1] + flow[2], 1e-300))
+                    total = max(order + flow[1] + flow[2], 1e-300)
+                    scale = room / total if room < total else 1.0  # divides only when short
                     if scale < 1.0:
                         flow[1] *= scale
                         flow[2] *= scale
