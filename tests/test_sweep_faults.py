@@ -24,7 +24,7 @@ from tests.test_sweep import run_small, small_inputs, small_spec, tidy
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _assert_each_sample_once(result: forecast.SweepResult) -> None:
+def assert_each_sample_once(result: forecast.SweepResult) -> None:
     frame = tidy(result)
     assert not frame.duplicated(["sample", "outcome"]).any()
     for _, group in frame.groupby("outcome"):
@@ -54,7 +54,7 @@ def test_killed_worker_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         )  # fmt: skip
     assert killed, "no worker was busy when the sweep was half done"
     assert result.manifest["chunks"] == 40
-    _assert_each_sample_once(result)
+    assert_each_sample_once(result)
     reference = run_small(tmp_path / "reference", inputs, samples=64, chunk_size=64)
     pd.testing.assert_frame_equal(tidy(result), tidy(reference))
 
@@ -100,6 +100,6 @@ def test_ctrl_c_leaves_complete_chunks_and_resume_finishes(tmp_path: Path) -> No
         small_spec(), small_inputs(), samples=64, chunk_size=8, processes=False, workers=1,
         out=out, resume=True,
     )  # fmt: skip
-    _assert_each_sample_once(result)
+    assert_each_sample_once(result)
     reference = run_small(tmp_path / "reference", samples=64, chunk_size=64)
     pd.testing.assert_frame_equal(tidy(result), tidy(reference))
