@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.errors import InputError
+from forecast.errors import MAX_PROBLEMS_PER_FILE, InputError
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,9 @@ DATA_FILE_BYTES = Bound("data file", 1, 32 << 20, "bytes of one CSV file")
 DATA_ROWS = Bound("data rows", 0, 200_000, "rows of one CSV file")
 NAME_CHARS = Bound("name", 1, 100, "characters of a scenario or sweep name")
 TEXT_CHARS = Bound("text", 1, 20_000, "characters of a description or rationale")
-PROBLEMS_PER_FILE = Bound("messages", 1, 50, "problems listed per file, then a count")
+PROBLEMS_PER_FILE = Bound(
+    "messages", 1, MAX_PROBLEMS_PER_FILE, "problems listed per file, then a count"
+)
 
 #: Every bound, in the order the README lists them.
 BOUNDS = (
@@ -110,8 +112,6 @@ BOUNDS = (
     SAMPLES, CHUNK_SIZE, WORKERS, ORIGINS, PROJECTION_CELLS, SWEEP_CHUNK_CELLS, EXTENDS_DEPTH,
     SCENARIO_FILE_BYTES, DATA_FILE_BYTES, DATA_ROWS, NAME_CHARS, TEXT_CHARS, PROBLEMS_PER_FILE,
 )  # fmt: skip
-#: Used by :class:`forecast.errors.DataError` and ``ScenarioError`` to cap their lists.
-MAX_PROBLEMS_PER_FILE = PROBLEMS_PER_FILE.high
 
 
 def file_size_problem(path: Path, bound: Bound) -> str | None:
