@@ -9,10 +9,9 @@ allowed range, so a bad value is a usage error with exit code 2) and by the Pyth
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from forecast.errors import MAX_PROBLEMS_PER_FILE, InputError
 
@@ -38,7 +37,9 @@ class Bound:
 
     def problem(self, value: object, label: str | None = None) -> str | None:
         """Why ``value`` is not allowed (None when it is)."""
-        whole = not isinstance(value, bool) and isinstance(value, int | np.integer)
+        # numbers.Integral: int and numpy's integers (numpy registers them), not numpy itself,
+        # which the command line does not load.
+        whole = not isinstance(value, bool) and isinstance(value, numbers.Integral)
         if whole and self.low <= value <= self.high:
             return None
         shown = f"{value:,}" if whole else repr(value)
