@@ -56,6 +56,10 @@ _LAZY = {
     "sweep": "forecast.sweeps",
 }
 
+#: Looked up afresh on every use, as they always were: patching ``forecast.model.fit`` (the
+#: tests' synthetic fit) shows in ``forecast.fit`` too. The other names are kept once loaded.
+_LIVE = frozenset({"Fit", "fit", "SweepResult", "sweep"})
+
 __all__ = [
     "MODELS",
     "BacktestResult",
@@ -133,7 +137,8 @@ def __getattr__(name: str) -> object:
     (``forecast.data``): import it, as the eager imports of earlier versions had."""
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
+        if name not in _LIVE:
+            globals()[name] = value
         return value
     if not name.startswith("__"):
         from importlib.util import find_spec
