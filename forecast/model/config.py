@@ -144,7 +144,7 @@ class Link:
         stream has it (``flow_from_cum`` streams, which start at different dates, are summed
         over those that have started).
     quantity : str
-        Latent yearly quantity measured (see ``observations.QUANTITIES``).
+        Latent yearly quantity measured (see ``stockflow.QUANTITIES``).
     aggregate : {"annual", "stock", "cum_since", "flow_from_cum"}
         ``annual``: a flow or rate of the year (sub-annual periods only for shares);
         ``stock``: an end-of-period stock (quarters interpolated between year ends);

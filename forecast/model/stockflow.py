@@ -31,6 +31,7 @@ from scipy import special
 from forecast.core import STOCKS, closed_form_stocks, demand_flows
 from forecast.model.config import ModelConfig
 from forecast.model.observations import INTERVAL, LOWER, POINT, UPPER, Design
+from forecast.model.observations import QUANTITIES as QUANTITIES  # what this module computes
 
 #: The local linear trend of log US capex (prefix of its variables).
 CAPEX_TREND = "us_capex"
@@ -155,8 +156,7 @@ def drivers(ops: SimpleNamespace, p: dict, design: Design, config: ModelConfig) 
 
 
 def quantities(ops: SimpleNamespace, p: dict, design: Design, config: ModelConfig) -> dict:
-    """Every quantity of :data:`~forecast.model.observations.QUANTITIES` (plus
-    ``us_capex_slope``) for one draw."""
+    """Every quantity of :data:`QUANTITIES` (plus ``us_capex_slope``) for one draw."""
     q = drivers(ops, p, design, config)
     q.update(demand_flows(ops, q))
     q.update(
