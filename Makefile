@@ -24,8 +24,9 @@ test: install
 bench: install
 	$(BIN)/python -m pytest benchmarks -q --benchmark-only --benchmark-autosave --benchmark-storage=.benchmarks
 
+# ruff, then the layer contract of pyproject.toml ([tool.importlinter]; see docs/DESIGN.md).
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .benchmarks .hypothesis
+	rm -rf $(VENV) .pytest_cache .benchmarks .hypothesis .import_linter_cache .grimp_cache

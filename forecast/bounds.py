@@ -9,12 +9,11 @@ allowed range, so a bad value is a usage error with exit code 2) and by the Pyth
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from forecast.errors import InputError
+from forecast.errors import MAX_PROBLEMS_PER_FILE, InputError
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,9 @@ class Bound:
 
     def problem(self, value: object, label: str | None = None) -> str | None:
         """Why ``value`` is not allowed (None when it is)."""
-        whole = not isinstance(value, bool) and isinstance(value, int | np.integer)
+        # numbers.Integral: int and numpy's integers (numpy registers them), not numpy itself,
+        # which the command line does not load.
+        whole = not isinstance(value, bool) and isinstance(value, numbers.Integral)
         if whole and self.low <= value <= self.high:
             return None
         shown = f"{value:,}" if whole else repr(value)
@@ -102,7 +103,9 @@ DATA_FILE_BYTES = Bound("data file", 1, 32 << 20, "bytes of one CSV file")
 DATA_ROWS = Bound("data rows", 0, 200_000, "rows of one CSV file")
 NAME_CHARS = Bound("name", 1, 100, "characters of a scenario or sweep name")
 TEXT_CHARS = Bound("text", 1, 20_000, "characters of a description or rationale")
-PROBLEMS_PER_FILE = Bound("messages", 1, 50, "problems listed per file, then a count")
+PROBLEMS_PER_FILE = Bound(
+    "messages", 1, MAX_PROBLEMS_PER_FILE, "problems listed per file, then a count"
+)
 
 #: Every bound, in the order the README lists them.
 BOUNDS = (
@@ -110,8 +113,6 @@ BOUNDS = (
     SAMPLES, CHUNK_SIZE, WORKERS, ORIGINS, PROJECTION_CELLS, SWEEP_CHUNK_CELLS, EXTENDS_DEPTH,
     SCENARIO_FILE_BYTES, DATA_FILE_BYTES, DATA_ROWS, NAME_CHARS, TEXT_CHARS, PROBLEMS_PER_FILE,
 )  # fmt: skip
-#: Used by :class:`forecast.errors.DataError` and ``ScenarioError`` to cap their lists.
-MAX_PROBLEMS_PER_FILE = PROBLEMS_PER_FILE.high
 
 
 def file_size_problem(path: Path, bound: Bound) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast.csvfile import read_csv, table_frame
 from forecast.errors import DataError, Problem
 
 SNAPSHOT = Path("epoch") / "gpu_clusters.csv"
@@ -134,8 +135,6 @@ def read_snapshot(data_dir: Path) -> pd.DataFrame | None:
     DataError
         Naming the file, line and column of every value that is not valid.
     """
-    from forecast.data import read_csv, table_frame  # forecast.data imports this module
-
     path = Path(data_dir) / SNAPSHOT
     if not path.exists():
         return None

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+#: Problems listed per file, then a count (the bound ``forecast.bounds.PROBLEMS_PER_FILE``).
+MAX_PROBLEMS_PER_FILE = 50
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -62,8 +65,6 @@ class _ProblemsError(ComputeGapError):
     :data:`forecast.bounds.MAX_PROBLEMS_PER_FILE` per file, then a count of the rest)."""
 
     def __init__(self, problems: list[Problem] | Problem | str):
-        from forecast.bounds import MAX_PROBLEMS_PER_FILE  # bounds imports this module
-
         if isinstance(problems, str):
             problems = [Problem("<input>", None, problems)]
         elif isinstance(problems, Problem):

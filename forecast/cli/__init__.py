@@ -1,7 +1,9 @@
 """The ``compute-gap`` command line.
 
-The app and the shared options live here; each command group is a module of this package
-that registers its commands on ``app`` when imported (see the imports at the bottom).
+The app, the shared options and the error printers live in :mod:`forecast.cli.common`; each
+command group is a module of this package that registers its commands on ``app`` when
+imported (see the imports at the bottom). Command modules import what a command needs inside
+it, so ``compute-gap --help`` loads none of pandas, PyMC or matplotlib.
 """
 
 from __future__ import annotations
@@ -9,79 +11,38 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from forecast import bounds
-from forecast._version import __version__
+from forecast.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_SYSTEM,
+    DataDirOption,
+    OverwriteOption,
+    UntilOption,
+    app,
+    console,
+    err_console,
+    print_error,
+    print_problems,
+)
 from forecast.errors import ComputeGapError, DataError, ScenarioError
 from forecast.interrupt import Interrupted, handled
 from forecast.text import plain, visible
 
-#: Exit code for bad input (data, scenario, arguments, an output directory in the way).
-EXIT_BAD_INPUT = 2
-#: Exit code when the system fails us (a full disk, an I/O error, no memory).
-EXIT_SYSTEM = 1
-
-app = typer.Typer(
-    name="compute-gap",
-    help="Forecast the US-China AI compute gap under export-control scenarios.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
-
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Directory with your own data files (default: shipped data)."),
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_SYSTEM",
+    "DataDirOption",
+    "OverwriteOption",
+    "UntilOption",
+    "app",
+    "console",
+    "err_console",
+    "main",
+    "print_error",
+    "print_problems",
 ]
-UntilOption = Annotated[
-    int | None,
-    typer.Option(
-        "--until", help="As-of cut-off: ignore data after this year.", **bounds.UNTIL.option()
-    ),
-]
-OverwriteOption = Annotated[
-    bool,
-    typer.Option(
-        "--overwrite",
-        help="Write into an existing directory compute-gap did not write (its other files are "
-        "kept), or over result files changed since.",
-    ),
-]
-
-
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"compute-gap {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Forecast the US-China AI compute gap under export-control scenarios."""
-
-
-def print_problems(err: DataError | ScenarioError) -> None:
-    """Every problem of ``err`` on stderr, one per line, as plain text."""
-    err_console.print(f"[bold red]{len(err.problems)} problem(s) found:[/]")
-    for problem in err.problems:
-        err_console.print(plain(f"  {problem}"), highlight=False)
-
-
-def print_error(message: object) -> None:
-    """``error: MESSAGE`` on stderr; the message is plain text (never markup)."""
-    err_console.print("[bold red]error:[/]", plain(message), highlight=False)
 
 
 def _run(argv: list[str] | None) -> int:
@@ -137,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             return stop.exit_code
 
 
-# Command modules register themselves on ``app``.
+# Command modules register themselves on ``app``, in this order in ``--help``.
 from forecast.cli import data_cmd  # noqa: E402, F401
 from forecast.cli import scenario_cmd  # noqa: E402, F401
 from forecast.cli import run_cmd  # noqa: E402, F401

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from forecast.cli import EXIT_BAD_INPUT, DataDirOption, UntilOption, app, console, print_problems
+from forecast.cli.common import (
+    EXIT_BAD_INPUT,
+    DataDirOption,
+    UntilOption,
+    app,
+    console,
+    print_problems,
+)
 from forecast.errors import DataError
 from forecast.text import plain
 

@@ -9,8 +9,17 @@ from typing import Annotated
 import typer
 
 from forecast import bounds
-from forecast.cli import DataDirOption, UntilOption, app, console
-from forecast.cli.run_cmd import CacheOption, DrawsOption, HorizonOption, SeedOption, _fit_options
+from forecast.cli.common import (
+    CacheOption,
+    DataDirOption,
+    DrawsOption,
+    HorizonOption,
+    SeedOption,
+    UntilOption,
+    app,
+    console,
+    fit_options,
+)
 from forecast.errors import InputError
 from forecast.text import plain
 
@@ -35,7 +44,7 @@ def build_explorer(
     bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
     bounds.DRAWS.check(drag_draws, "--drag-draws")
     dataset = load_dataset(data_dir, until=until)
-    fit = fit_model(dataset, seed=seed, **_fit_options(cache_dir))
+    fit = fit_model(dataset, seed=seed, **fit_options(cache_dir))
     desk = Desk(fit, dataset=dataset, seed=seed, horizon=horizon, draws=draws,
                 drag_draws=drag_draws)  # fmt: skip
     return Explorer(desk, scenarios_dir)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from forecast import bounds
-from forecast.cli import DataDirOption, UntilOption, app, console, err_console
+from forecast.cli.common import DataDirOption, UntilOption, app, console, err_console
 from forecast.text import plain
 
 #: Exit code of a fit that misses the diagnostic gate.

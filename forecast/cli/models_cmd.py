@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich import box
 from rich.table import Table
 
 from forecast import bounds
-from forecast.backtest import DEFAULT_MODELS, BacktestResult, backtest
-from forecast.baselines import forecast_series
-from forecast.cli import (
-    DataDirOption,
-    OverwriteOption,
-    UntilOption,
-    app,
-    console,
-)
-from forecast.data import load_dataset
+from forecast.cli.common import DataDirOption, OverwriteOption, UntilOption, app, console
 from forecast.errors import InputError, OutputError
-from forecast.io import clean_stale, write_atomic
 from forecast.text import plain
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecast.backtest import BacktestResult
+    from forecast.data import Dataset
 
 SeedOption = Annotated[
     int, typer.Option("--seed", help="Seed of the predictive draws.", **bounds.SEED.option())
@@ -36,6 +31,13 @@ SHORT_NAMES = {
 HorizonOption = Annotated[
     int, typer.Option("--horizon", help="Years ahead.", **bounds.FORECAST_HORIZON.option())
 ]
+
+
+def load_dataset(data_dir: Path | None = None, until: int | None = None) -> Dataset:
+    """:func:`forecast.data.load_dataset`, imported when a command runs (pandas loads then)."""
+    from forecast.data import load_dataset
+
+    return load_dataset(data_dir, until=until)
 
 
 def parse_origins(text: str | None) -> list[int] | None:
@@ -84,6 +86,9 @@ def forecast_command(
     seed: SeedOption = 0,
 ) -> None:
     """Forecast one series: mean and quantiles per year."""
+    from forecast.baselines import forecast_series
+    from forecast.io import clean_stale, write_atomic
+
     if csv is not None and csv.exists() and not (overwrite and csv.is_file()):
         raise OutputError(
             f"--csv {csv}: exists; pass --overwrite to replace it"
@@ -124,6 +129,8 @@ def backtest_command(
     seed: SeedOption = 0,
 ) -> None:
     """Rolling-origin backtest: log error, MASE, coverage and CRPS per series and model."""
+    from forecast.backtest import DEFAULT_MODELS, backtest
+
     result = backtest(
         data_dir, series=series or None, models=model or DEFAULT_MODELS,
         origins=parse_origins(origins), horizon=horizon, seed=seed,
@@ -160,6 +167,8 @@ def print_backtest_tables(result: BacktestResult) -> None:
 
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
     """A compact rich table of ``frame``, floats to 4 significant digits."""
+    import pandas as pd
+
     table = Table(title=plain(title), box=box.SIMPLE_HEAD, pad_edge=False)
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])

@@ -7,13 +7,17 @@ from typing import Annotated
 
 import typer
 
-from forecast.cli import DataDirOption, OverwriteOption, UntilOption, app, console
-from forecast.cli.run_cmd import (
+from forecast.cli.common import (
     CacheOption,
+    DataDirOption,
     DrawsOption,
     HorizonOption,
+    OverwriteOption,
     SeedOption,
-    _fit_options,
+    UntilOption,
+    app,
+    console,
+    fit_options,
 )
 from forecast.text import plain
 
@@ -40,7 +44,7 @@ def report_command(
 
     written = report(
         scenarios or None, out=out, data_dir=data_dir, until=until, seed=seed, horizon=horizon,
-        draws=draws, quiet=quiet, overwrite=overwrite, fit_options=_fit_options(cache_dir),
+        draws=draws, quiet=quiet, overwrite=overwrite, fit_options=fit_options(cache_dir),
     )  # fmt: skip
     console.print(plain(f"report: {written.resolve() / 'report.html'}"), highlight=False)
     console.print(plain(f"        {written.resolve() / 'report.md'} (figures in figures/)"),

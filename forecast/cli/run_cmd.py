@@ -9,37 +9,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from forecast import bounds
-from forecast.cli import DataDirOption, OverwriteOption, UntilOption, app, console
-from forecast.metrics import METRICS
-from forecast.runner import headline_table, result_files, run_scenarios
+from forecast.cli.common import (
+    CacheOption,
+    DataDirOption,
+    DrawsOption,
+    HorizonOption,
+    OverwriteOption,
+    SeedOption,
+    UntilOption,
+    app,
+    console,
+    fit_options,
+)
 from forecast.text import plain
-
-SeedOption = Annotated[
-    int, typer.Option("--seed", help="One seed for fit and projection.", **bounds.SEED.option())
-]
-HorizonOption = Annotated[
-    int, typer.Option("--horizon", help="Last projected year.", **bounds.HORIZON.option())
-]
-DrawsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--draws", help="Posterior draws to project (default: all).", **bounds.DRAWS.option()
-    ),
-]
-CacheOption = Annotated[
-    Path | None, typer.Option("--cache-dir", help="Where fitted posteriors are cached.")
-]
-
-
-def _fit_options(cache_dir: Path | None) -> dict:
-    """Keyword arguments of the fit; a ``--cache-dir`` is checked now, before any work."""
-    if cache_dir is None:
-        return {}
-    from forecast.model.cache import prepare  # arviz loads only when a cache is named
-
-    prepare(cache_dir)
-    return {"cache_dir": cache_dir}
 
 
 def _format(cell: tuple[float, float, float]) -> str:
@@ -79,10 +61,12 @@ def run_command(
     ] = False,
 ) -> None:
     """Project scenarios (default: the whole library) and write summary, draws and manifest."""
+    from forecast.runner import headline_table, result_files, run_scenarios
+
     with console.status("fitting (or loading the cached fit) and projecting..."):
         result = run_scenarios(
             scenarios or None, data_dir=data_dir, until=until, horizon=horizon, seed=seed,
-            draws=draws, out=out, overwrite=overwrite, fit_options=_fit_options(cache_dir),
+            draws=draws, out=out, overwrite=overwrite, fit_options=fit_options(cache_dir),
             xlsx=xlsx,
         )  # fmt: skip
     rows = headline_table(result.projection)
@@ -110,12 +94,15 @@ def compare_command(
     cache_dir: CacheOption = None,
 ) -> None:
     """Paired-draw differences A - B with 90 % intervals and P(A > B)."""
+    from forecast.metrics import METRICS
+    from forecast.runner import run_scenarios
+
     if metric is not None and metric not in METRICS:
         raise typer.BadParameter(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
     with console.status("fitting (or loading the cached fit) and projecting..."):
         result = run_scenarios(
             [a, b], data_dir=data_dir, until=until, horizon=horizon, seed=seed, draws=draws,
-            out=None, fit_options=_fit_options(cache_dir),
+            out=None, fit_options=fit_options(cache_dir),
         )  # fmt: skip
     names = result.projection.names
     diff = result.projection.compare(names[0], names[1], metric=metric, year=year)
@@ -145,11 +132,12 @@ def attribute_command(
 ) -> None:
     """How much each lever of SCENARIO moves log(ratio_us_cn) against the base (Shapley)."""
     from forecast.attribution import attribute
+    from forecast.runner import run_scenarios
 
     with console.status("fitting (or loading the cached fit) and projecting..."):
         result = run_scenarios(
             [base, scenario], data_dir=data_dir, until=until, horizon=horizon, seed=seed,
-            draws=draws, out=None, fit_options=_fit_options(cache_dir),
+            draws=draws, out=None, fit_options=fit_options(cache_dir),
         )  # fmt: skip
     names = result.projection.names
     table = attribute(result.projection, names[1], base=names[0], year=year)

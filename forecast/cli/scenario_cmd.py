@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from forecast.cli import app, console
-from forecast.scenarios import LEVERS, Scenario, list_scenarios, load_scenario
+from forecast.cli.common import app, console
 from forecast.text import plain, visible
+
+if TYPE_CHECKING:
+    from forecast.scenarios import Scenario
 
 ScenarioDirOption = Annotated[
     Path | None,
@@ -21,6 +23,8 @@ ScenarioDirOption = Annotated[
 
 def lever_table(scenario: Scenario) -> Table:
     """Rich table of a scenario's resolved levers with unit and rationale."""
+    from forecast.scenarios import LEVERS
+
     chain = " < ".join(scenario.chain)
     table = Table(title=plain(f"{scenario.name} (from {scenario.start}; {chain})"))
     for column in ("lever", "value", "unit", "rationale"):
@@ -39,6 +43,8 @@ def scenarios_command(
     scenario_dir: ScenarioDirOption = None,
 ) -> None:
     """List the scenario library, or show one scenario's resolved levers."""
+    from forecast.scenarios import list_scenarios, load_scenario
+
     if show is not None:
         scenario = load_scenario(show, scenario_dir)
         heading = Text.assemble(

@@ -5,29 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from forecast import bounds
-from forecast.cli import (
+from forecast.cli.common import (
     EXIT_BAD_INPUT,
+    CacheOption,
     DataDirOption,
     OverwriteOption,
+    SeedOption,
     UntilOption,
     app,
     console,
     err_console,
+    fit_options,
     print_error,
 )
-from forecast.cli.run_cmd import CacheOption, SeedOption, _fit_options
 from forecast.errors import ModelError
 from forecast.interrupt import Interrupted
-from forecast.io import check_target
 from forecast.text import child_path, escaped, plain
 
 if TYPE_CHECKING:  # forecast.sweeps imports Dask: only when a sweep runs
+    import pandas as pd
+
     from forecast.sweeps import SweepResult
 
 #: Levers named as mattering most for each outcome.
@@ -47,7 +48,7 @@ def load_fit(data_dir: Path | None, until: int | None, seed: int, cache_dir: Pat
             f"sweeps project posterior draws, but the model is missing: {err}"
         ) from None
     dataset = load_dataset(data_dir, until=until)
-    return fit(dataset, seed=seed, **_fit_options(cache_dir))
+    return fit(dataset, seed=seed, **fit_options(cache_dir))
 
 
 def sobol_table(indices: pd.DataFrame) -> Table:
@@ -129,6 +130,9 @@ def sweep_command(
     cache_dir: CacheOption = None,
 ) -> None:
     """Sample a sweep's levers, project every sample on Dask, print Sobol indices and PRIM boxes."""
+    from rich.progress import Progress
+
+    from forecast.io import check_target
     from forecast.sweeps import load_sweep, sweep
     from forecast.sweeps.analysis import design_rows
     from forecast.sweeps.store import partial_dir

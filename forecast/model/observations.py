@@ -23,6 +23,19 @@ from forecast.periods import parse_period
 
 #: Observation kinds: a point value, a lower bound, an upper bound, an interval.
 POINT, LOWER, UPPER, INTERVAL = 0, 1, 2, 3
+#: The latent yearly quantities a link may measure; :mod:`forecast.model.stockflow` computes
+#: every one (defined here, which stockflow imports, so that neither imports the other).
+QUANTITIES: tuple[str, ...] = (
+    "us_capex_usd_bn", "us_accel_share", "price_usd_per_h100e", "us_accel_spend_usd_bn",
+    "us_add", "us_h100e",
+    "cn_demand_usd_bn", "licensed_share", "allowed_perf", "leakage",
+    "domestic_output_h100e_potential", "domestic_yield", "hbm_cap_h100e",
+    "cn_add_licensed", "cn_add_leakage", "cn_add_domestic", "cn_add",
+    "cn_licensed_h100e", "cn_leakage_h100e", "cn_domestic_h100e", "cn_h100e",
+    "cn_licensed_spend_usd_bn", "cn_domestic_spend_usd_bn", "cn_accel_spend_usd_bn",
+    "licensed_price_per_h100e", "cn_foreign_share_add", "cn_domestic_share_add",
+    "cn_leakage_share_stock", "us_share_stock", "cn_us_ratio",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -452,8 +465,6 @@ def build_design(dataset: Dataset, config: ModelConfig) -> Design:
         If a required series is missing or has no usable year, or a link names an
         unknown quantity or factor.
     """
-    from forecast.model.stockflow import QUANTITIES
-
     required_missing = [
         stream for link in config.links if link.required for stream in _available(dataset, link)[1]
     ]

@@ -31,19 +31,8 @@ from scipy import special
 from forecast.core import STOCKS, closed_form_stocks, demand_flows
 from forecast.model.config import ModelConfig
 from forecast.model.observations import INTERVAL, LOWER, POINT, UPPER, Design
+from forecast.model.observations import QUANTITIES as QUANTITIES  # what this module computes
 
-#: Latent yearly quantities the model computes; links measure these by name.
-QUANTITIES: tuple[str, ...] = (
-    "us_capex_usd_bn", "us_accel_share", "price_usd_per_h100e", "us_accel_spend_usd_bn",
-    "us_add", "us_h100e",
-    "cn_demand_usd_bn", "licensed_share", "allowed_perf", "leakage",
-    "domestic_output_h100e_potential", "domestic_yield", "hbm_cap_h100e",
-    "cn_add_licensed", "cn_add_leakage", "cn_add_domestic", "cn_add",
-    "cn_licensed_h100e", "cn_leakage_h100e", "cn_domestic_h100e", "cn_h100e",
-    "cn_licensed_spend_usd_bn", "cn_domestic_spend_usd_bn", "cn_accel_spend_usd_bn",
-    "licensed_price_per_h100e", "cn_foreign_share_add", "cn_domestic_share_add",
-    "cn_leakage_share_stock", "us_share_stock", "cn_us_ratio",
-)  # fmt: skip
 #: The local linear trend of log US capex (prefix of its variables).
 CAPEX_TREND = "us_capex"
 #: Its free variables besides the priors: slope and level innovations.
