@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 
+import dask
 import numpy as np
 import pyarrow as pa
 from distributed import Client, LocalCluster, as_completed
@@ -160,6 +161,11 @@ def _dask_client(client: Client | str | None, workers: int, processes: bool) -> 
         yield local
 
 
+def _posterior(base: Baseline) -> Baseline:
+    """The posterior itself: a task that holds it on a worker (see :func:`_evaluate`)."""
+    return base
+
+
 def _evaluate(
     client: Client,
     spec: SweepSpec,
@@ -177,7 +183,12 @@ def _evaluate(
     """
     size, chunks = settings["chunk_size"], settings["chunks"]
     run = uuid.uuid4().hex  # fresh keys: a key released by an earlier sweep may still be in use
-    shared = client.scatter(base, broadcast=True, hash=False)
+    # The posterior goes to the cluster once, as a task's argument rather than scattered: the
+    # scheduler keeps a task's argument and recomputes its result when the worker holding it
+    # dies, whereas scattered data is lost with any worker that held it (the scheduler forgets
+    # it and cancels every chunk that needs it; dask/distributed#3149).
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GiB"}):
+        shared = client.submit(_posterior, base, key=f"sweep-{run}-posterior", pure=False)
     window = 2 * max(sum(client.nthreads().values()), 1)
     queue = iter(todo)
     in_flight: dict = {}
