@@ -14,7 +14,7 @@ import pandas as pd
 from forecast import bounds
 from forecast.core import World, world_from
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
-from forecast.errors import ScenarioError
+from forecast.errors import InputError, ScenarioError
 from forecast.io import write_atomic
 from forecast.metrics import BINDING, FLAGS, METRICS, UNITS, binding_shares
 from forecast.scenarios import Scenario, list_scenarios, load_scenario
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Storage types of ``value`` in ``draws.parquet``.
+DRAWS_DTYPES = ("float64", "float32")
 #: What :meth:`Projection.plot` draws besides a metric's fan chart.
 PLOTS = ("stocks", "cn_additions", "what_binds", "attribution")
 
@@ -268,9 +270,41 @@ class Projection:
         """Write :meth:`summary` as CSV, atomically."""
         return write_atomic(path, lambda tmp: self.summary().to_csv(tmp, index=False))
 
-    def to_parquet(self, path: str | Path) -> Path:
-        """Write :attr:`draws` as Parquet, atomically."""
-        return write_atomic(path, lambda tmp: self.draws.to_parquet(tmp, index=False))
+    def to_parquet(self, path: str | Path, dtype: str = "float64") -> Path:
+        """Write :attr:`draws` as Parquet, atomically, streamed: one row group per metric,
+        so memory holds one metric's rows rather than the whole long table.
+
+        Parameters
+        ----------
+        path : str or Path
+        dtype : {"float64", "float32"}
+            Storage type of ``value``; float32 halves the values and keeps about 7
+            significant digits (the binding codes and flags are small whole numbers, exact
+            either way).
+        """
+        if dtype not in DRAWS_DTYPES:
+            known = ", ".join(DRAWS_DTYPES)
+            raise InputError(f"draws dtype must be one of {known}, got {dtype!r}")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        n_s, n_d, n_t = self.values["us_h100e"].shape
+        schema = pa.schema([("scenario", pa.string()), ("draw", pa.int64()),
+                            ("year", pa.int64()), ("metric", pa.string()),
+                            ("value", pa.from_numpy_dtype(np.dtype(dtype)))])  # fmt: skip
+        scenario = pa.array(np.repeat(np.array(self.names, dtype=object), n_d * n_t))
+        draw = pa.array(np.tile(np.repeat(np.arange(n_d, dtype=np.int64), n_t), n_s))
+        year = pa.array(np.tile(np.asarray(self.years, dtype=np.int64), n_s * n_d))
+
+        def write(tmp: Path) -> None:
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for metric in (*METRICS, *BINDING, *FLAGS):
+                    value = pa.array(self.values[metric].astype(dtype, copy=False).ravel())
+                    name = pa.array(np.full(n_s * n_d * n_t, metric, dtype=object))
+                    columns = [scenario, draw, year, name, value]
+                    writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+        return write_atomic(path, write)
 
 
 def resolve_scenarios(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from forecast import ScenarioError
+from forecast import InputError, ScenarioError
 from forecast.engine import _lever_arrays, baseline, project_chunk
 from forecast.metrics import BINDING, FLAGS, METRICS, years_behind, years_behind_censored
 from forecast.projection import project
@@ -213,6 +215,24 @@ def test_summary_and_compare_shapes(inputs) -> None:
     draws = proj.draws
     assert list(draws.columns) == ["scenario", "draw", "year", "metric", "value"]
     assert len(draws) == 2 * 300 * len(proj.years) * (len(METRICS) + len(BINDING) + len(FLAGS))
+
+
+def test_streamed_parquet_holds_the_draws_table_in_either_dtype(inputs, tmp_path) -> None:
+    proj = project(inputs, [_scenario("sq"), _scenario("leaky", leakage=0.4)], horizon=2030)
+    draws = proj.draws
+    written = pd.read_parquet(proj.to_parquet(tmp_path / "draws.parquet"))
+    pd.testing.assert_frame_equal(written, draws, check_dtype=False)
+    assert pq.ParquetFile(tmp_path / "draws.parquet").metadata.num_row_groups == len(
+        (*METRICS, *BINDING, *FLAGS)
+    )  # one group per metric: memory holds one at a time
+    small = pd.read_parquet(proj.to_parquet(tmp_path / "f32.parquet", dtype="float32"))
+    assert small["value"].dtype == np.float32
+    np.testing.assert_allclose(small["value"], draws["value"], rtol=1e-7)
+    codes = draws["metric"].isin([*BINDING, *FLAGS])
+    np.testing.assert_array_equal(small["value"][codes], draws["value"][codes])
+    with pytest.raises(InputError, match="draws dtype must be one of float64, float32"):
+        proj.to_parquet(tmp_path / "x.parquet", dtype="float16")
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_same_seed_gives_byte_identical_summary_csv(inputs, tmp_path) -> None:
