@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import numpy as np
 from forecast import bounds
 from forecast.errors import Problem, ScenarioError
 from forecast.paths import shipped_dir
+from forecast.priors import DeprecatedFormWarning, Prior
 from forecast.text import visible
 
 
@@ -88,11 +91,12 @@ LEVERS: dict[str, Lever] = {
     ]
 }  # fmt: skip
 
-DISTRIBUTIONS = {
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-    "beta": ("a", "b"),
-    "lognormal": ("median", "sigma"),
+#: Scenario files written before :class:`~forecast.priors.Prior`: a distribution's old
+#: parameter names and their names now (``beta``'s ``a, b`` were its shape parameters).
+OLD_FORMS: dict[str, dict[str, str]] = {
+    "uniform": {"low": "lower", "high": "upper"},
+    "triangular": {"low": "lower", "mode": "mode", "high": "upper"},
+    "beta": {"a": "alpha", "b": "beta"},
 }
 _TOP_KEYS = {"name", "description", "extends", "start", "levers", "rationale"}
 
@@ -108,17 +112,19 @@ class LeverValue:
     constant : float or None
     points : tuple of (int, float)
         For a path, strictly increasing years.
-    dist : str or None
-        Distribution name for ``kind == "dist"``.
-    params : tuple of (str, float)
-        Distribution parameters by name.
+    prior : Prior or None
+        The distribution for ``kind == "dist"``.
     """
 
     kind: str
     constant: float | None = None
     points: tuple[tuple[int, float], ...] = ()
-    dist: str | None = None
-    params: tuple[tuple[str, float], ...] = ()
+    prior: Prior | None = None
+
+    @property
+    def dist(self) -> str | None:
+        """The distribution's name (None for a constant or a path)."""
+        return self.prior.dist if self.prior is not None else None
 
     def evaluate(
         self, years: np.ndarray, n_draws: int, rng: np.random.Generator | None
@@ -145,19 +151,7 @@ class LeverValue:
         if self.kind == "path":
             xs, ys = zip(*self.points, strict=True)
             return np.broadcast_to(np.interp(years, xs, ys), shape).copy()
-        return np.broadcast_to(self._sample(n_draws, rng)[:, None], shape).copy()
-
-    def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        p = dict(self.params)
-        if self.dist == "uniform":
-            return rng.uniform(p["low"], p["high"], n)
-        if self.dist == "triangular":
-            if p["low"] == p["high"]:
-                return np.full(n, p["low"])
-            return rng.triangular(p["low"], p["mode"], p["high"], n)
-        if self.dist == "beta":
-            return rng.beta(p["a"], p["b"], n)
-        return p["median"] * np.exp(p["sigma"] * rng.standard_normal(n))
+        return np.broadcast_to(self.prior.sample(rng, n_draws)[:, None], shape).copy()
 
     def describe(self) -> str:
         """Short human-readable text, e.g. ``0.05`` or ``2026: 0.2 -> 2028: 0``."""
@@ -165,8 +159,7 @@ class LeverValue:
             return f"{self.constant:g}"
         if self.kind == "path":
             return " -> ".join(f"{year}: {value:g}" for year, value in self.points)
-        args = ", ".join(f"{k}={v:g}" for k, v in self.params)
-        return f"{self.dist}({args})"
+        return self.prior.describe()
 
 
 @dataclass(frozen=True)
@@ -203,8 +196,24 @@ class Scenario:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-def _lever_value(raw: object, lever: Lever, where: str) -> tuple[LeverValue | None, list]:
-    """Parse one lever value; return it (or None) and the problems found."""
+def lever_value(raw: object, lever: Lever, where: str) -> tuple[LeverValue | None, list[str]]:
+    """Parse one lever value as a scenario file writes it.
+
+    Parameters
+    ----------
+    raw : object
+        A number, a path ``[[year, value], ...]`` or a distribution ``{dist = NAME, ...}``
+        (:class:`~forecast.priors.Prior`; the old forms of :data:`OLD_FORMS` are read too).
+    lever : Lever
+        Whose valid range the values must lie in.
+    where : str
+        The field, named in every message (e.g. ``levers.leakage``).
+
+    Returns
+    -------
+    (LeverValue or None, list of str)
+        The value (None if invalid) and every problem found.
+    """
     problems: list[str] = []
 
     def in_range(x: float, what: str) -> None:
@@ -222,8 +231,17 @@ def _lever_value(raw: object, lever: Lever, where: str) -> tuple[LeverValue | No
     if isinstance(raw, list):
         return _path_value(raw, in_range, where, problems)
     if isinstance(raw, dict):
-        return _dist_value(raw, lever, in_range, where, problems)
+        return _dist_value(new_form(raw)[0], in_range, where, problems)
     return None, [f"{where}: expected a number, a path or a distribution, got {raw!r}"]
+
+
+def new_form(raw: dict) -> tuple[dict, bool]:
+    """A distribution's fields with old parameter names (:data:`OLD_FORMS`) renamed, and
+    whether it was in an old form."""
+    renames = OLD_FORMS.get(raw.get("dist"), {})
+    if not renames or set(raw) - {"dist"} != set(renames):
+        return raw, False
+    return {renames.get(k, k): v for k, v in raw.items()}, True
 
 
 def _path_value(raw: list, in_range, where: str, problems: list[str]):
@@ -250,42 +268,25 @@ def _path_value(raw: list, in_range, where: str, problems: list[str]):
     return (LeverValue("path", points=tuple(points)) if not problems else None), problems
 
 
-def _dist_value(raw: dict, lever: Lever, in_range, where: str, problems: list[str]):
-    name = raw.get("dist")
-    if name not in DISTRIBUTIONS:
-        known = ", ".join(DISTRIBUTIONS)
-        return None, [f"{where}: unknown distribution {name!r} (known: {known})"]
-    expected = set(DISTRIBUTIONS[name])
-    given = set(raw) - {"dist"}
-    if given != expected:
-        return None, [f"{where}: {name} takes parameters {sorted(expected)}, got {sorted(given)}"]
-    params = {k: raw[k] for k in DISTRIBUTIONS[name]}
-    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in params.values()):
-        return None, [f"{where}: {name} parameters must be numbers, got {params}"]
-    p = {k: float(v) for k, v in params.items()}
-    if not all(np.isfinite(list(p.values()))):
-        return None, [f"{where}: {name} parameters must be finite numbers, got {p}"]
-    if name in ("uniform", "triangular") and not p["low"] <= p.get("mode", p["low"]) <= p["high"]:
-        problems.append(f"{where}: {name} needs low <= mode <= high, got {p}")
-    if name in ("uniform", "triangular"):
-        in_range(p["low"], "low")
-        in_range(p["high"], "high")
-    if name == "beta":
-        if p["a"] <= 0 or p["b"] <= 0:
-            problems.append(f"{where}: beta needs a > 0 and b > 0, got {p}")
-        if lever.low > 0 or lever.high < 1:
-            problems.append(f"{where}: beta draws lie in [0, 1], outside this lever's range")
-    if name == "lognormal":
-        if p["median"] <= 0 or p["sigma"] <= 0:
-            problems.append(f"{where}: lognormal needs median > 0 and sigma > 0, got {p}")
-        else:  # its 0.1 % and 99.9 % quantiles must lie in the lever's range
-            in_range(p["median"] * np.exp(-3.09 * p["sigma"]), "0.1 % quantile")
-            in_range(p["median"] * np.exp(3.09 * p["sigma"]), "99.9 % quantile")
-    value = LeverValue("dist", dist=name, params=tuple(p.items()))
-    return (value if not problems else None), problems
+def _dist_value(raw: dict, in_range, where: str, problems: list[str]):
+    """A distribution whose draws lie in the lever's range: its bounds, or (unbounded) its
+    0.1 % and 99.9 % quantiles (the engine clips the rare draws beyond)."""
+    prior, found = Prior.parse(raw, where)
+    if prior is None:
+        return None, found
+    low, high = prior.support()
+    if np.isfinite(low):
+        in_range(low, "lower bound")
+    else:
+        in_range(prior.quantile(0.001), "0.1 % quantile")
+    if np.isfinite(high):
+        in_range(high, "upper bound")
+    else:
+        in_range(prior.quantile(0.999), "99.9 % quantile")
+    return (LeverValue("dist", prior=prior) if not problems else None), problems
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
     """The fields of a scenario or sweep file.
 
     Raises
@@ -312,6 +313,34 @@ def _read_toml(path: Path) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(Problem(path.name, None, f"invalid TOML: {err}")) from None
+
+
+_WARNED: set[str] = set()
+
+
+def warn_old_forms(label: str, fields: dict[str, dict]) -> None:
+    """One :class:`~forecast.priors.DeprecatedFormWarning` per file (``label``) that writes
+    distributions in an old form, with each field's new form."""
+    if not fields or label in _WARNED:
+        return
+    _WARNED.add(label)
+    lines = "; ".join(f"{where} = {_inline(new)}" for where, new in fields.items())
+    warnings.warn(
+        f"{label}: old distribution parameter names (still read, to be removed); write {lines}",
+        DeprecatedFormWarning,
+        stacklevel=3,
+    )
+
+
+def _inline(raw: dict) -> str:
+    """A distribution as an inline TOML table (numbers shortened)."""
+
+    def text(value: object) -> str:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{value:g}"
+        return json.dumps(value) if isinstance(value, str) else repr(value)
+
+    return "{ " + ", ".join(f"{k} = {text(v)}" for k, v in raw.items()) + " }"
 
 
 def text_problems(raw: dict, keys: tuple[str, ...] = ("name", "description")) -> list[str]:
@@ -370,11 +399,16 @@ def _parse(raw: dict, path: Path) -> tuple[dict, list[Problem]]:
     if not isinstance(raw_levers, dict):
         messages.append("[levers] must be a table")
         raw_levers = {}
+    old: dict[str, dict] = {}
     for name, value in raw_levers.items():
         if name not in LEVERS:
             messages.append(f"levers.{name}: unknown lever (known: {', '.join(LEVERS)})")
             continue
-        parsed, found = _lever_value(value, LEVERS[name], f"levers.{name}")
+        where = f"levers.{name}"
+        if isinstance(value, dict) and new_form(value)[1]:
+            old[where] = new_form(value)[0]
+            where += f" (old form of {_inline(old[where])})"
+        parsed, found = lever_value(value, LEVERS[name], where)
         messages += found
         if parsed is not None:
             levers[name] = parsed
@@ -388,6 +422,8 @@ def _parse(raw: dict, path: Path) -> tuple[dict, list[Problem]]:
         "name": raw.get("name"), "description": raw.get("description"), "start": start,
         "extends": extends, "levers": levers, "rationale": dict(rationale),
     }  # fmt: skip
+    if not messages:
+        warn_old_forms(str(path), old)
     return parts, [Problem(path.name, None, message) for message in messages]
 
 
@@ -439,7 +475,7 @@ def load_scenario(name_or_path: str | Path, directory: str | Path | None = None)
 
 
 def _resolve(path: Path, directory: Path, library: Path, seen: tuple[str, ...]) -> Scenario:
-    parts, problems = _parse(_read_toml(path), path)
+    parts, problems = _parse(read_toml(path), path)
     if problems:
         raise ScenarioError(problems)
     name = parts["name"]

@@ -26,7 +26,7 @@ def projection():
         _scenario("one", enforcement=0.6),
         _scenario("many", licensed_share=0.0, enforcement=0.6, substitution=0.2,
                   cn_wafer_capacity_growth=0.05,
-                  leakage={"dist": "uniform", "low": 0.2, "high": 0.8}),
+                  leakage={"dist": "uniform", "lower": 0.2, "upper": 0.8}),
     ]  # fmt: skip
     return project(synthetic_inputs(n_draws=200, seed=3), scenarios, horizon=2032, seed=5)
 

@@ -150,7 +150,7 @@ def test_hbm_cap_binds(inputs) -> None:
 
 
 def test_distribution_levers_pair_with_draws_and_are_seeded(inputs) -> None:
-    lever = {"dist": "triangular", "low": 0.2, "mode": 0.35, "high": 0.6}
+    lever = {"dist": "triangular", "lower": 0.2, "mode": 0.35, "upper": 0.6}
     s = _scenario("tri", domestic_yield=lever)
     a = project(inputs, [s], horizon=2030, seed=3)
     b = project(inputs, [s], horizon=2030, seed=3)
@@ -236,8 +236,8 @@ def test_streamed_parquet_holds_the_draws_table_in_either_dtype(inputs, tmp_path
 
 
 def test_same_seed_gives_byte_identical_summary_csv(inputs, tmp_path) -> None:
-    scenarios = [_scenario("sq"), _scenario("tri", leakage={"dist": "uniform", "low": 0.1,
-                                                                "high": 0.5})]  # fmt: skip
+    scenarios = [_scenario("sq"), _scenario("tri", leakage={"dist": "uniform", "lower": 0.1,
+                                                                "upper": 0.5})]  # fmt: skip
     paths = []
     for i, seed in enumerate((7, 7, 8)):
         proj = project(inputs, scenarios, horizon=2030, seed=seed)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import forecast
 from forecast import ComputeGapError, parse_period
+from forecast.priors import DISTRIBUTIONS
 from forecast.sweeps import sweep_from_dict
 from tests.synthetic import SyntheticFit
 from tests.test_sweep import SMALL
@@ -29,6 +30,9 @@ anything = st.one_of(
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
 )
+#: Every parameter name a distribution takes now or took in old scenario files.
+PARAMETERS = sorted({n for forms in DISTRIBUTIONS.values() for f in forms for n in f}
+                    | {"a", "b", "low", "high"})  # fmt: skip
 years = st.one_of(st.integers(1900, 2200), anything)
 names = st.one_of(st.sampled_from(["status_quo", "tighten", "leaky"]), st.text(max_size=8))
 lever_values = st.one_of(
@@ -37,11 +41,8 @@ lever_values = st.one_of(
     st.text(max_size=4),
     st.lists(st.lists(st.one_of(st.integers(2000, 2040), st.floats()), max_size=2), max_size=3),
     st.fixed_dictionaries(
-        {"dist": st.sampled_from(["beta", "uniform", "triangular", "lognormal", "nope"])},
-        optional={
-            k: st.floats(allow_nan=True, allow_infinity=True)
-            for k in ("a", "b", "low", "high", "mode", "median", "sigma")
-        },
+        {"dist": st.sampled_from([*DISTRIBUTIONS, "nope"])},
+        optional={k: st.floats(allow_nan=True, allow_infinity=True) for k in PARAMETERS},
     ),
 )
 scenario_dicts = st.fixed_dictionaries(

@@ -33,7 +33,7 @@ def test_rewording_a_source_keeps_the_cache_key_and_a_number_changes_it() -> Non
     cfg = model_config()
     reworded = model_config({"priors": {"retirement": {"source": "another reason"}}})
     assert reworded.key() == cfg.key()
-    assert model_config({"priors": {"retirement": {"a": 0.25}}}).key() != cfg.key()
+    assert model_config({"priors": {"retirement": {"mu": 0.25}}}).key() != cfg.key()
 
 
 @pytest.mark.parametrize("name", ["assumptions.csv", "settings.csv", "links.csv"])

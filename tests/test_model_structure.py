@@ -25,9 +25,9 @@ def design(shipped):
 
 def test_config_key_is_stable_and_sensitive():
     assert model_config().key() == ModelConfig().key()
-    changed = model_config({"priors": {"retirement": {"a": 0.25}}})
-    assert changed.priors["retirement"].a == 0.25
-    assert changed.priors["retirement"].b == ModelConfig().priors["retirement"].b
+    changed = model_config({"priors": {"retirement": {"mu": 0.25}}})
+    assert changed.priors["retirement"]["mu"] == 0.25
+    assert changed.priors["retirement"]["sigma"] == ModelConfig().priors["retirement"]["sigma"]
     assert changed.key() != model_config().key()
 
 

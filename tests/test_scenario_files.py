@@ -18,7 +18,7 @@ start = 2026
 [levers]
 leakage = 0.05
 licensed_share = [[2026, 0.2], [2028, 0.0]]
-domestic_yield = { dist = "triangular", low = 0.2, mode = 0.35, high = 0.6 }
+domestic_yield = { dist = "triangular", lower = 0.2, mode = 0.35, upper = 0.6 }
 [rationale]
 leakage = "test"
 """
@@ -66,7 +66,7 @@ def test_good_file_and_extends(tmp_path: Path) -> None:
         (("[[2026, 0.2], [2028, 0.0]]", "[[2026, 0.2], [2028]]"), "malformed path point"),
         (("[[2026, 0.2], [2028, 0.0]]", "[[2028, 0.2], [2026, 0.0]]"), "path years out of order"),
         (('dist = "triangular"', 'dist = "weibull"'), "unknown distribution 'weibull'"),
-        (("mode = 0.35", "mode = 0.9"), "triangular needs low <= mode <= high"),
+        (("mode = 0.35", "mode = 0.9"), "triangular needs lower <= mode <= upper"),
         (("mode = 0.35, ", ""), "triangular takes parameters"),
         (('description = "A base scenario"', ""), "field 'description' is required"),
         (("start = 2026", "start = 2026\ncolour = 1"), "unknown field 'colour'"),
@@ -82,8 +82,11 @@ def test_malformed_files(tmp_path: Path, change: tuple[str, str], expected: str)
 
 
 def test_beta_and_lognormal_parameters(tmp_path: Path) -> None:
-    bad_beta = GOOD.replace("leakage = 0.05", 'leakage = { dist = "beta", a = -1, b = 2 }')
-    assert "beta needs a > 0 and b > 0" in _error(_write(tmp_path, "b", bad_beta))
+    bad_beta = GOOD.replace("leakage = 0.05", 'leakage = { dist = "beta", alpha = -1, beta = 2 }')
+    assert "beta needs alpha > 0 and beta > 0" in _error(_write(tmp_path, "b", bad_beta))
+    old_form = GOOD.replace("leakage = 0.05", 'leakage = { dist = "beta", a = -1, b = 2 }')
+    message = _error(_write(tmp_path, "old", old_form))
+    assert "levers.leakage (old form of" in message and "beta needs alpha > 0" in message
     wide = GOOD.replace(
         "leakage = 0.05", 'leakage = { dist = "lognormal", median = 0.1, sigma = 2 }'
     )

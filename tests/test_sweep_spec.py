@@ -9,6 +9,7 @@ import pytest
 
 from forecast import ScenarioError
 from forecast.paths import shipped_dir
+from forecast.priors import Prior
 from forecast.scenarios import LEVERS
 from forecast.sweeps import Outcome, load_sweep
 
@@ -45,7 +46,8 @@ def _error(path: Path) -> str:
 def test_good_file(tmp_path: Path) -> None:
     spec = load_sweep(_write(tmp_path, GOOD))
     assert spec.base.name == "leaky" and (spec.start, spec.horizon) == (2027, 2032)
-    assert spec.levers == {"licensed_share": (0.0, 0.6), "hbm_cap": (240000.0, 4e6)}
+    assert spec.ranges == {"licensed_share": [0.0, 0.6], "hbm_cap": [240000.0, 4e6]}
+    assert spec.levers["hbm_cap"] == Prior("uniform", lower=240000.0, upper=4e6)
     assert spec.outcomes == (Outcome("ratio_us_cn", 2030), Outcome("cn_share", 2032))
     assert spec.problem["names"] == ["licensed_share", "hbm_cap"]
     condition = spec.conditions[0]

@@ -21,41 +21,25 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+import warnings
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from forecast.errors import ModelError
+from forecast.errors import InputError, ModelError
+from forecast.priors import DISTRIBUTIONS, DeprecatedFormWarning, Prior
 
-Dist = Literal["normal", "lognormal", "beta"]
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A prior for one scalar.
-
-    Attributes
-    ----------
-    dist : {"normal", "lognormal", "beta"}
-        ``normal``: ``a`` = mean, ``b`` = sd. ``lognormal``: ``a`` = median, ``b`` = sd of the
-        log (used for random-walk sds: kept away from 0, where non-centred walks funnel when
-        the data cannot tell walk noise from observation noise). ``beta``: ``a`` =
-        mean, ``b`` = sd (converted to the usual shape parameters).
-    a, b : float
-    source : str
-        Where the numbers come from, or the reasoning behind them.
-    """
-
-    dist: Dist
-    a: float
-    b: float = 0.0
-    source: str = ""
-
-    def beta_shapes(self) -> tuple[float, float]:
-        """Shape parameters (alpha, beta) of a ``beta`` prior given by mean and sd."""
-        mean, sd = self.a, self.b
-        common = mean * (1.0 - mean) / sd**2 - 1.0
-        return mean * common, (1.0 - mean) * common
+#: How the ``a`` and ``b`` columns of ``assumptions.csv`` name their distribution's
+#: parameters (``normal``: mean and sd; ``lognormal``: median and sd of the log, kept away
+#: from 0 for random-walk sds, where non-centred walks funnel when the data cannot tell walk
+#: noise from observation noise; ``beta``: mean and sd). A prior in one of these forms is
+#: written ``a``/``b`` in :meth:`ModelConfig.key` too, so the key did not change when the
+#: priors became :class:`~forecast.priors.Prior` objects.
+CSV_PARAMETERS: dict[str, tuple[str, str]] = {
+    "normal": ("mu", "sigma"),
+    "lognormal": ("median", "sigma"),
+    "beta": ("mu", "sigma"),
+}
 
 
 def _read(name: str) -> list[dict]:
@@ -65,7 +49,8 @@ def _read(name: str) -> list[dict]:
 
 
 def _prior(row: dict) -> Prior:
-    return Prior(row["dist"], float(row["a"]), float(row["b"]), row["source"])
+    a, b = CSV_PARAMETERS[row["dist"]]
+    return Prior(row["dist"], source=row["source"], **{a: float(row["a"]), b: float(row["b"])})
 
 
 #: ``assumptions.csv``: every prior (group ``prior``: the latent process; ``world``: beyond
@@ -540,12 +525,29 @@ class ModelConfig:
 
         Sources, rationales and notes are left out: rewording one does not change the fit.
         """
-        text = json.dumps(_numbers_only(asdict(self)), sort_keys=True, default=str)
+        text = json.dumps(_numbers_only(_plain(self)), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def series_ids(self) -> list[str]:
         """Every series id the model reads, in link order."""
         return [sid for link in self.links for comp in link.series for sid in comp]
+
+
+def _plain(value: object) -> object:
+    """``dataclasses.asdict`` of ``value``, with each prior as ``{"dist", PARAM: VALUE}``
+    (``a``/``b`` for the forms of :data:`CSV_PARAMETERS`, as the key has always had them)."""
+    if isinstance(value, Prior):
+        names = CSV_PARAMETERS.get(value.dist)
+        if names == value.names:
+            return {"dist": value.dist, "a": value[names[0]], "b": value[names[1]]}
+        return {"dist": value.dist, **value.params}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _numbers_only(value: object) -> object:
@@ -566,12 +568,48 @@ def _update(obj: object, changes: dict, where: str) -> object:
     return replace(obj, **changes)
 
 
+def _update_prior(prior: Prior, change: object, where: str) -> Prior:
+    """``prior`` with an override: a :class:`Prior`, or a dict of some of its parameters
+    (``{"mu": 0.25}``), of a whole distribution (``{"dist": "beta", "alpha": 2, "beta": 5}``)
+    and/or ``source``. The old names ``a``/``b`` (:data:`CSV_PARAMETERS`) still work, with a
+    :class:`~forecast.priors.DeprecatedFormWarning`."""
+    if isinstance(change, Prior):
+        return change
+    if not isinstance(change, dict):
+        raise ModelError(f"{where}: expected a Prior or a dict of its parameters, got {change!r}")
+    change = dict(change)
+    source = change.pop("source", prior.source)
+    dist = change.pop("dist", prior.dist)
+    old = CSV_PARAMETERS.get(dist, ())
+    if old and {"a", "b"} & set(change):
+        renamed = {"a": old[0], "b": old[1]}
+        written = ", ".join(f"{renamed[k]!r} for {k!r}" for k in ("a", "b") if k in change)
+        warnings.warn(
+            f"{where}: a and b are the old names of {dist}'s {old[0]} and {old[1]}; write "
+            f"{written}",
+            DeprecatedFormWarning,
+            stacklevel=5,
+        )
+        change = {renamed.get(k, k): v for k, v in change.items()}
+    known = sorted({n for names in DISTRIBUTIONS.get(dist, ()) for n in names} | {"dist", "source"})
+    unknown = sorted(set(change) - set(known))
+    if unknown:
+        raise ModelError(f"unknown field(s) {unknown} in {where}; valid: {known}")
+    try:
+        updated = prior.with_params(**change) if dist == prior.dist else Prior(dist, **change)
+    except InputError as err:
+        raise ModelError(f"{where}: {err}") from None
+    return Prior(updated.dist, source=source, **updated.params)
+
+
 def _merge_named(base: dict[str, Prior], changes: dict, where: str) -> dict[str, Prior]:
     unknown = sorted(set(changes) - set(base))
     if unknown:
         raise ModelError(f"unknown name(s) {unknown} in {where}; valid: {sorted(base)}")
     return {
-        name: _update(prior, changes[name], f"{where}[{name!r}]") if name in changes else prior
+        name: _update_prior(prior, changes[name], f"{where}[{name!r}]")
+        if name in changes
+        else prior
         for name, prior in base.items()
     }
 
@@ -583,8 +621,11 @@ def model_config(overrides: dict | None = None) -> ModelConfig:
     ----------
     overrides : dict, optional
         Top-level fields of :class:`ModelConfig`; ``priors``, ``factors`` and ``world`` take
-        ``{name: {field: value}}`` and update only the fields given, e.g.
-        ``{"priors": {"retirement": {"a": 0.25}}, "start_year": 2016}``.
+        ``{name: change}`` and update only the priors named: a change is a
+        :class:`~forecast.priors.Prior`, or a dict of some of its parameters or ``source``,
+        or of a whole distribution, e.g.
+        ``{"priors": {"retirement": {"mu": 0.25}}, "start_year": 2016}`` (the old names
+        ``a``/``b`` of :data:`CSV_PARAMETERS` still work, with a warning).
 
     Returns
     -------

@@ -32,6 +32,7 @@ from forecast.core import STOCKS, closed_form_stocks, demand_flows
 from forecast.model.config import ModelConfig
 from forecast.model.observations import INTERVAL, LOWER, POINT, UPPER, Design
 from forecast.model.observations import QUANTITIES as QUANTITIES  # what this module computes
+from forecast.priors import Prior
 
 #: The local linear trend of log US capex (prefix of its variables).
 CAPEX_TREND = "us_capex"
@@ -107,7 +108,7 @@ def local_linear_trend(prefix: str, config: ModelConfig):
     Priors are ``config.priors[prefix + "_level0" | "_slope0" | "_level_sd" | "_slope_sd"]``;
     the model needs a ``step`` dimension (one per year after the first).
     """
-    p = {k: _prior_rv(f"{prefix}_{k}", config.priors[f"{prefix}_{k}"])
+    p = {k: config.priors[f"{prefix}_{k}"].create_variable(f"{prefix}_{k}")
          for k in ("level0", "slope0", "level_sd", "slope_sd")}  # fmt: skip
     slope_z = pm.Normal(f"{prefix}_slope_z", 0.0, 1.0, dims="step")
     slope = trend_slope(_PT, p["slope0"], p["slope_sd"], slope_z)
@@ -197,22 +198,11 @@ def predicted(ops: SimpleNamespace, q: dict, p: dict, design: Design):
     return ops.where(obs.log, ops.log(mean), mean)
 
 
-def _prior_rv(name: str, prior, **kwargs):
-    if prior.dist == "normal":
-        return pm.Normal(name, prior.a, prior.b, **kwargs)
-    if prior.dist == "lognormal":
-        return pm.LogNormal(name, np.log(prior.a), prior.b, **kwargs)
-    alpha, beta = prior.beta_shapes()
-    return pm.Beta(name, alpha, beta, **kwargs)
-
-
-def _vector_rv(name: str, priors: list, dim: str):
-    """One normal vector RV with per-element mean and sd (or a constant if empty)."""
+def _vector_rv(name: str, priors: list[Prior], dim: str):
+    """One vector RV of independent priors (or a constant if empty)."""
     if not priors:
         return np.zeros(0)
-    mean = np.array([p.a for p in priors])
-    sd = np.array([p.b for p in priors])
-    return pm.Normal(name, mean, sd, dims=dim)
+    return Prior.stack(priors).create_variable(name, dims=dim)
 
 
 def _log_ndtr(z):
@@ -288,7 +278,7 @@ def build_model(design: Design, config: ModelConfig) -> pm.Model:
     with pm.Model(coords=coords) as model:
         local_linear_trend(CAPEX_TREND, config)
         p = {
-            name: model[name] if name.startswith(CAPEX_TREND) else _prior_rv(name, prior)
+            name: model[name] if name.startswith(CAPEX_TREND) else prior.create_variable(name)
             for name, prior in config.priors.items()
         }
         p.update({name: model[name] for name in TREND_VARIABLES})
@@ -311,15 +301,6 @@ def build_model(design: Design, config: ModelConfig) -> pm.Model:
     return model
 
 
-def sample_prior(prior, rng: np.random.Generator, size: int | None = None):
-    """Numpy draws of one :class:`~forecast.model.config.Prior`."""
-    if prior.dist == "normal":
-        return rng.normal(prior.a, prior.b, size)
-    if prior.dist == "lognormal":
-        return rng.lognormal(np.log(prior.a), prior.b, size)
-    return rng.beta(*prior.beta_shapes(), size)
-
-
 def draw_world(config: ModelConfig, anchors: dict, n: int, rng: np.random.Generator) -> dict:
     """Per-draw parameters of the world beyond the data (:data:`ModelConfig.world`).
 
@@ -327,7 +308,7 @@ def draw_world(config: ModelConfig, anchors: dict, n: int, rng: np.random.Genera
     figures: ``kw_per_h100e_ref`` (the reference chip's TDP per H100e x all-in overhead) and
     ``cn_h100e_per_wafer`` (12 months x AI share x gross dies x H100e per die, before yield).
     """
-    world = {name: sample_prior(prior, rng, n) for name, prior in config.world.items()}
+    world = {name: prior.sample(rng, n) for name, prior in config.world.items()}
     world["kw_per_h100e_ref"] = anchors["chip_kw_per_h100e"] * world.pop("power_overhead")
     world["cn_h100e_per_wafer"] = (
         12.0 * world.pop("cn_ai_wafer_share") * world.pop("cn_gross_dies_per_wafer")
@@ -338,15 +319,15 @@ def draw_world(config: ModelConfig, anchors: dict, n: int, rng: np.random.Genera
 
 def draw_prior(design: Design, config: ModelConfig, rng: np.random.Generator) -> dict:
     """One draw of every free variable of :func:`build_model` from its prior (numpy)."""
-    params = {name: sample_prior(prior, rng) for name, prior in config.priors.items()}
+    params = {name: prior.sample(rng) for name, prior in config.priors.items()}
     steps = len(design.years) - 1
     params.update({name: rng.standard_normal(steps) for name in INNOVATIONS})
     params.update({name: rng.standard_normal(steps) for name in TREND_VARIABLES})
     effect_priors = {(i.event_id, i.channel): i.prior for i in config.interventions}
     chosen = [effect_priors[k] for k in design.interventions]
-    params["effects"] = rng.normal([p.a for p in chosen], [p.b for p in chosen])
+    params["effects"] = Prior.stack(chosen).sample(rng)
     factors = [config.factors[f] for f in design.factor_names]
-    params["log_factors"] = rng.normal([p.a for p in factors], [p.b for p in factors])
+    params["log_factors"] = Prior.stack(factors).sample(rng)
     return params
 
 

@@ -135,7 +135,7 @@ def _manifest(spec: SweepSpec, base: Baseline, **settings: object) -> dict:
         **settings,
         "draws": base.n_draws,
         "years": [int(base.years[0]), int(base.years[-1])],
-        "levers": {name: list(bounds) for name, bounds in spec.levers.items()},
+        "levers": spec.ranges,
         "outcomes": [o.name for o in spec.outcomes],
         "conditions": [c.text for c in spec.conditions],
     }

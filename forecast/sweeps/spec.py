@@ -12,12 +12,14 @@ uniformly over ranges, and names outcomes (``"ratio_us_cn in 2030"``) and condit
     outcomes = ["ratio_us_cn in 2030", "cn_share in 2030"]
     conditions = ["cn_share >= 0.4 in 2030"]
     [levers]
-    leakage = [0.05, 0.7]          # [low, high] within the lever's valid range
+    leakage = [0.05, 0.7]          # [low, high] within the lever's valid range, or
+    # leakage = { dist = "uniform", lower = 0.05, upper = 0.7 }
     [rationale]
     leakage = "why this range, with source ids"
 
 Lever names, units and valid ranges come from :data:`forecast.scenarios.LEVERS`, and values
 are checked by the scenario parser, so a sweep accepts exactly the values a scenario would.
+Each range is a uniform :class:`~forecast.priors.Prior`.
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ import numpy as np
 
 from forecast.errors import Problem, ScenarioError
 from forecast.metrics import METRICS
+from forecast.priors import Prior
 from forecast.scenarios import (
     LEVERS,
     LeverValue,
     Scenario,
-    _lever_value,
-    _read_toml,
+    lever_value,
     load_scenario,
     rationale_problems,
+    read_toml,
     text_problems,
     year_problem,
 )
@@ -102,8 +105,8 @@ class SweepSpec:
         Year from which every sample's levers act.
     horizon : int
         Last projected year.
-    levers : dict of str to (float, float)
-        Swept levers and their ``(low, high)`` ranges, in file order.
+    levers : dict of str to Prior
+        Swept levers and their uniform distributions over ``[lower, upper]``, in file order.
     outcomes : tuple of Outcome
     conditions : tuple of Condition
     rationale : dict of str to str
@@ -116,11 +119,16 @@ class SweepSpec:
     base: Scenario
     start: int
     horizon: int
-    levers: dict[str, tuple[float, float]]
+    levers: dict[str, Prior]
     outcomes: tuple[Outcome, ...]
     conditions: tuple[Condition, ...] = ()
     rationale: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+
+    @property
+    def ranges(self) -> dict[str, list[float]]:
+        """Each swept lever's ``[lower, upper]``."""
+        return {name: [prior["lower"], prior["upper"]] for name, prior in self.levers.items()}
 
     @property
     def problem(self) -> dict:
@@ -128,7 +136,7 @@ class SweepSpec:
         return {
             "num_vars": len(self.levers),
             "names": list(self.levers),
-            "bounds": [list(bounds) for bounds in self.levers.values()],
+            "bounds": list(self.ranges.values()),
         }
 
     @property
@@ -138,7 +146,7 @@ class SweepSpec:
             "base": {k: v.describe() for k, v in sorted(self.base.levers.items())},
             "start": self.start,
             "horizon": self.horizon,
-            "levers": self.levers,
+            "levers": self.ranges,
             "outcomes": [o.name for o in self.outcomes],
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -182,20 +190,36 @@ def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _lever_range(raw: object, name: str) -> tuple[tuple[float, float] | None, list[str]]:
+def _lever_range(raw: object, name: str) -> tuple[Prior | None, list[str]]:
+    """A swept lever's range: ``[low, high]`` or a uniform ``{dist = "uniform", ...}``."""
     where = f"levers.{name}"
     if name not in LEVERS:
         return None, [f"{where}: unknown lever (known: {', '.join(LEVERS)})"]
+    if isinstance(raw, dict):
+        return _uniform(raw, LEVERS[name], where)
     if not (isinstance(raw, list) and len(raw) == 2 and all(map(_is_number, raw))):
         return None, [f"{where}: expected a range [low, high], got {raw!r}"]
     problems = [
         message
         for i, bound in enumerate(raw)
-        for message in _lever_value(bound, LEVERS[name], f"{where}[{i}]")[1]
+        for message in lever_value(bound, LEVERS[name], f"{where}[{i}]")[1]
     ]
     if raw[0] >= raw[1]:
         problems.append(f"{where}: low {raw[0]:g} must be below high {raw[1]:g}")
-    return (float(raw[0]), float(raw[1])), problems
+    return (None if problems else Prior("uniform", lower=raw[0], upper=raw[1])), problems
+
+
+def _uniform(raw: dict, lever, where: str) -> tuple[Prior | None, list[str]]:
+    if raw.get("dist") != "uniform":
+        return None, [
+            f"{where}: a sweep varies a lever uniformly: write [low, high] or "
+            f'{{ dist = "uniform", lower = ..., upper = ... }}, got {raw!r}'
+        ]
+    value, problems = lever_value(raw, lever, where)
+    if value is not None and not value.prior["lower"] < value.prior["upper"]:
+        problems.append(f"{where}: lower {value.prior['lower']:g} must be below upper "
+                        f"{value.prior['upper']:g}")  # fmt: skip
+    return (None if problems else value.prior), problems
 
 
 def _parse_outcome(raw: object, where: str) -> tuple[Outcome | None, str | None]:
@@ -255,7 +279,7 @@ def _check_fields(raw: dict) -> list[str]:
     return problems + list(filter(None, (year_problem(raw, k) for k in ("start", "horizon"))))
 
 
-def _parse_levers(raw: dict) -> tuple[dict[str, tuple[float, float]], list[str]]:
+def _parse_levers(raw: dict) -> tuple[dict[str, Prior], list[str]]:
     table = raw.get("levers")
     if not isinstance(table, dict) or not table:
         return {}, ["[levers] must be a table naming at least one lever and its range"]
@@ -350,4 +374,4 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if not isinstance(path, str | Path) or not str(path).strip():
         raise ScenarioError(f"a sweep file is a path, got {path!r}")
     path = Path(path)
-    return sweep_from_dict(_read_toml(path), path)
+    return sweep_from_dict(read_toml(path), path)
