@@ -17,7 +17,8 @@ import pandas as pd
 
 from forecast.engine import project_chunk
 from forecast.errors import ScenarioError
-from forecast.projection import DEFAULT_QUANTILES, Projection, quantile_column
+from forecast.projection import Projection
+from forecast.quantiles import QUANTILES, quantile_column
 from forecast.scenarios import Scenario
 
 #: Most levers attributed exactly (2^k projections).
@@ -89,7 +90,7 @@ def attribute(
     base: str = "status_quo",
     year: int = 2030,
     metric: str = "ratio_us_cn",
-    quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
+    quantiles: tuple[float, ...] = QUANTILES,
 ) -> pd.DataFrame:
     """Shapley attribution of ``log(metric)``'s change from ``base`` to ``scenario``.
 

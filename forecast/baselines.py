@@ -45,13 +45,11 @@ from threadpoolctl import threadpool_limits
 from forecast import bounds
 from forecast.data import Dataset
 from forecast.errors import ModelError
+from forecast.quantiles import QUANTILE_COLUMNS, QUANTILES
 
 if TYPE_CHECKING:
     from statsmodels.tsa.statespace.mlemodel import MLEModel
 
-#: Quantile levels reported by every forecaster, and their column names.
-QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
-QUANTILE_COLUMNS: tuple[str, ...] = ("q05", "q25", "q50", "q75", "q95")
 #: Columns of :func:`forecast_series`'s tidy frame.
 FORECAST_COLUMNS: tuple[str, ...] = ("series_id", "period", "model", "mean", *QUANTILE_COLUMNS)
 #: Nominal coverage of the central interval that :func:`calibration` calibrates.

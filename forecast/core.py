@@ -312,6 +312,41 @@ CONSTANT: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class ProjectionInputs:
+    """Posterior draws of everything the forward model needs (:func:`extend`); a fitted
+    model gives them (``Fit.projection_inputs``).
+
+    The identities of :func:`demand_flows` and the stock recursion hold exactly (to
+    rounding) in ``hist``.
+
+    Attributes
+    ----------
+    years : numpy.ndarray
+        The fitted years.
+    n_full : int
+        Leading years with complete filings (later ones hold guidance only).
+    hist : dict
+        :data:`HISTORY` and :data:`CONTROL_HISTORY`, each (draw, year).
+    dynamics : dict
+        :data:`DYNAMICS`, each (draw,): the posterior's own dynamics (the
+        capex trend's last slope and its shocks, price decline, China's demand and domestic
+        growth with their shocks, retirement) and the world's priors
+        (:data:`forecast.model.config.WORLD`).
+    anchors : dict
+        Data anchors (:attr:`forecast.model.observations.Design.anchors`).
+    wafer_plan : dict
+        China's wafer capacity by year (:attr:`forecast.model.observations.Design.wafer_plan`).
+    """
+
+    years: np.ndarray
+    n_full: int
+    hist: dict
+    dynamics: dict
+    anchors: dict
+    wafer_plan: dict
+
+
+@dataclass(frozen=True)
 class World:
     """Everything the forward model needs over data years and projection, per draw.
 
@@ -405,7 +440,7 @@ def _wafer_path(plan: dict, years: np.ndarray, p: dict) -> np.ndarray:
     return planned * factor * np.exp(p["cn_wafer_capacity_growth"][:, None] * beyond)
 
 
-def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
+def extend(inputs: ProjectionInputs, horizon: int, rng: np.random.Generator) -> World:
     """The model's world from the data years to ``horizon`` (one call: one future).
 
     Capex follows the damped trend under the financing ceiling; price falls at the
@@ -416,7 +451,7 @@ def extend(inputs: object, horizon: int, rng: np.random.Generator) -> World:
 
     Parameters
     ----------
-    inputs : ProjectionInputs-like
+    inputs : ProjectionInputs
         ``years``, ``n_full``, ``hist`` (:data:`HISTORY` and
         :data:`CONTROL_HISTORY`), ``dynamics`` (:data:`DYNAMICS`),
         ``anchors`` (:data:`ANCHORS`) and ``wafer_plan`` ({year: wafers per month}).
@@ -545,19 +580,6 @@ def _limits(hist: dict, p: dict, a: dict, years: np.ndarray, n_full: int) -> dic
         "world_supply_h100e": np.where(later, supply, inf),
         "row_share": np.where(later, row, 0.0),
     }
-
-
-def world_from(fit: object, horizon: int, draws: int | None, seed: int) -> World:
-    """The model's world for a fit (or its projection inputs) from one integer seed.
-
-    ``SeedSequence(seed)`` spawns two streams: the first chooses the posterior draws and
-    draws the world's priors, the second the shocks. The scenario engine and the model's
-    posterior predictive both start here, so their futures are the same draws.
-    """
-    draw_seed, shock_seed = np.random.SeedSequence(seed).spawn(2)
-    if hasattr(fit, "projection_inputs"):
-        fit = fit.projection_inputs(n_draws=draws, seed=int(draw_seed.generate_state(1)[0]))
-    return extend(fit, horizon, np.random.default_rng(shock_seed))
 
 
 def project_world(world: World) -> dict:

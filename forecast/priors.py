@@ -301,9 +301,8 @@ class Prior:
 
     def support(self) -> tuple[float, float]:
         """The smallest and largest value a draw can take (infinite where unbounded)."""
-        p = {k: np.min(v) if k == "lower" else np.max(v) for k, v in self._canonical().items()}
         if self.dist in ("uniform", "triangular", "truncnormal"):
-            return float(p["lower"]), float(p["upper"])
+            return float(np.min(self["lower"])), float(np.max(self["upper"]))
         if self.dist == "beta":
             return 0.0, 1.0
         if self.dist in ("lognormal", "halfnormal"):

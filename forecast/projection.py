@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,27 +13,23 @@ import numpy as np
 import pandas as pd
 
 from forecast import bounds
-from forecast.core import World, world_from
+from forecast.core import ProjectionInputs, World
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
 from forecast.errors import InputError, ScenarioError
+from forecast.evaluation import Evaluator, InProcessEvaluator, Posterior, prepare
 from forecast.io import write_atomic
 from forecast.metrics import BINDING, FLAGS, METRICS, UNITS, binding_shares
+from forecast.quantiles import QUANTILES, quantile_column
 from forecast.scenarios import Scenario, list_scenarios, load_scenario
 
 if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.figure import Figure
 
-DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Storage types of ``value`` in ``draws.parquet``.
 DRAWS_DTYPES = ("float64", "float32")
 #: What :meth:`Projection.plot` draws besides a metric's fan chart.
 PLOTS = ("stocks", "cn_additions", "what_binds", "attribution")
-
-
-def quantile_column(q: float) -> str:
-    """Column name of a quantile: 0.05 -> ``q05``."""
-    return f"q{round(q * 100):02d}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class Projection:
             raise ScenarioError(f"scenario {name!r} is not in this projection: {self.names}")
         return self.names.index(name)
 
-    def summary(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+    def summary(self, quantiles: Sequence[float] = QUANTILES) -> pd.DataFrame:
         """Tidy summary: ``scenario, year, metric, mean, q05, q25, q50, q75, q95``.
 
         Binding limits appear as ``binding_<flow>_<limit>`` rows whose ``mean`` is the share
@@ -145,7 +142,7 @@ class Projection:
         b: str,
         metric: str | None = None,
         year: int | None = None,
-        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        quantiles: Sequence[float] = QUANTILES,
     ) -> pd.DataFrame:
         """Paired-draw differences ``a - b`` with intervals.
 
@@ -345,14 +342,20 @@ def _check_size(n_scenarios: int, world: World) -> None:
     )
 
 
+def _project_chunk(world: World, scenarios: list[Scenario], seed: int, threads: int | None):
+    """One evaluator task: a chunk of scenarios on the shared world."""
+    return project_chunk(scenarios, world, seed, threads=threads)
+
+
 def project(
-    fit: object,
+    fit: Posterior | ProjectionInputs,
     scenarios: Iterable[Scenario | str | Path] | None = None,
     *,
     horizon: int = 2035,
     draws: int | None = None,
     seed: int = 0,
     chunk_size: int = DEFAULT_CHUNK,
+    evaluator: Evaluator | None = None,
 ) -> Projection:
     """Project scenarios over posterior draws to ``horizon``.
 
@@ -367,9 +370,12 @@ def project(
     draws : int, optional
         Number of posterior draws to use (default: all).
     seed : int
-        Drives the choice of draws, the random-walk innovations and the lever distributions.
+        Drives the choice of draws, the random-walk innovations and the lever distributions
+        (:func:`forecast.evaluation.prepare`).
     chunk_size : int
-        Scenarios projected at a time (memory vs. overhead).
+        Scenarios projected at a time (memory vs. overhead): one evaluator task each.
+    evaluator : forecast.evaluation.Evaluator, optional
+        Where the chunks run (default: in this process); results do not depend on it.
 
     Returns
     -------
@@ -380,18 +386,22 @@ def project(
     ScenarioError
         For an invalid or repeated scenario, or a start year outside the data and horizon.
     InputError
-        For an argument outside :mod:`forecast.bounds`, or a projection too large.
+        For an argument outside :mod:`forecast.bounds`, a ``fit`` that is neither a fitted
+        model nor projection inputs, or a projection too large.
     """
     bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
     resolved = resolve_scenarios(scenarios)
-    base = world_from(fit, horizon, draws, seed)
+    prepared = prepare(fit, horizon, seed, draws)
+    base = prepared.world
     _check_size(len(resolved), base)
     check_starts(resolved, base, horizon)
-    chunks = [
-        project_chunk(resolved[i : i + chunk_size], base, seed)
-        for i in range(0, len(resolved), chunk_size)
-    ]
-    values = {m: np.concatenate([c[m] for c in chunks], axis=0) for m in chunks[0]}
+    evaluator = evaluator if evaluator is not None else InProcessEvaluator()
+    tasks = [resolved[i : i + chunk_size] for i in range(0, len(resolved), chunk_size)]
+    task = functools.partial(_project_chunk, seed=seed, threads=evaluator.threads)
+    with evaluator:
+        chunks = dict(evaluator.map(task, tasks, shared=base, name="project"))
+    ordered = [chunks[i] for i in range(len(tasks))]
+    values = {m: np.concatenate([c[m] for c in ordered], axis=0) for m in ordered[0]}
     limited = base.years[base.limited]
     meta = {"first_limited_year": int(limited[0])} if limited.size else {}
     return Projection(resolved, base.years, values, seed, horizon, meta, base)

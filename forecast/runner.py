@@ -7,24 +7,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from forecast import bounds
-from forecast._version import __version__
 from forecast.data import Dataset, load_dataset
+from forecast.evaluation import Evaluator, make_manifest
 from forecast.io import check_target, result_set
 from forecast.projection import Projection, project, resolve_scenarios
+from forecast.quantiles import BAND, MEDIAN, quantile_column
 from forecast.scenarios import Scenario
 from forecast.xlsx import XLSX_FILE, write_xlsx
 
 #: Years of the compact results table.
 HEADLINE_YEARS = (2027, 2030, 2035)
 HEADLINE_METRICS = ("ratio_us_cn", "years_behind")
+#: Columns of :func:`headline_table`: the median and the 90 % interval's ends.
+HEADLINE_COLUMNS = (
+    "scenario", "metric", "year", quantile_column(BAND[0]), quantile_column(MEDIAN),
+    quantile_column(BAND[1]),
+)  # fmt: skip
 RESULT_FILES = ("summary.csv", "draws.parquet", "manifest.json")
 
 
@@ -63,20 +69,17 @@ def _diagnostics_summary(fit: object) -> dict:
 
 def build_manifest(dataset: Dataset, fit: object, projection: Projection) -> dict:
     """Provenance of a run: versions, data hash, fit settings and diagnostics, scenarios."""
-    return {
-        "package": "compute-gap",
-        "version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "data": {
+    return make_manifest(
+        data={
             "directory": str(dataset.data_dir),
             "sha256": dataset.fingerprint,
             "until": dataset.until,
         },
-        "fit": {"settings": dict(fit.settings), "diagnostics": _diagnostics_summary(fit)},
-        "seed": projection.seed,
-        "horizon": projection.horizon,
-        "draws": projection.n_draws,
-        "scenarios": [
+        fit={"settings": dict(fit.settings), "diagnostics": _diagnostics_summary(fit)},
+        seed=projection.seed,
+        horizon=projection.horizon,
+        draws=projection.n_draws,
+        scenarios=[
             {
                 "name": s.name,
                 "file": str(s.path) if s.path else None,
@@ -86,7 +89,7 @@ def build_manifest(dataset: Dataset, fit: object, projection: Projection) -> dic
             }
             for s in projection.scenarios
         ],
-    }
+    )
 
 
 def write_tables(projection: Projection, directory: Path) -> None:
@@ -152,6 +155,7 @@ def run_scenarios(
     overwrite: bool = False,
     fit_options: dict | None = None,
     xlsx: bool = False,
+    evaluator: Evaluator | None = None,
 ) -> RunResult:
     """Load the data, fit (cached), project the scenarios and write the results.
 
@@ -178,6 +182,8 @@ def run_scenarios(
         ``cache_dir``, ``refit``).
     xlsx : bool
         Also write ``summary.xlsx`` into ``out``.
+    evaluator : forecast.evaluation.Evaluator, optional
+        Where the projection runs (default: in this process); results do not depend on it.
 
     Returns
     -------
@@ -198,7 +204,9 @@ def run_scenarios(
     resolved = resolve_scenarios(scenarios)
     dataset = load_dataset(data_dir, until=until)
     fit = fit_model(dataset, seed=seed, **(fit_options or {}))
-    projection = project(fit, resolved, horizon=horizon, draws=draws, seed=seed)
+    projection = project(
+        fit, resolved, horizon=horizon, draws=draws, seed=seed, evaluator=evaluator
+    )
     manifest = build_manifest(dataset, fit, projection)
     written = (
         None
@@ -208,20 +216,21 @@ def run_scenarios(
     return RunResult(dataset, fit, projection, manifest, written)
 
 
-def headline_table(projection: Projection) -> list[dict]:
-    """Median and 90 % interval of the headline metrics in 2027, 2030 and 2035 per scenario."""
+def headline_table(projection: Projection) -> pd.DataFrame:
+    """Median and 90 % interval of the headline metrics in 2027, 2030 and 2035, tidy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`HEADLINE_COLUMNS`: one row per scenario (projection order), metric
+        (:data:`HEADLINE_METRICS` order) and year (:data:`HEADLINE_YEARS` within the
+        projection), with the 5 %, 50 % and 95 % quantiles over the posterior draws.
+    """
     summary = projection.summary()
-    rows = []
     years = [y for y in HEADLINE_YEARS if y in projection.years]
-    for name in projection.names:
-        row: dict = {"scenario": name}
-        for metric in HEADLINE_METRICS:
-            for year in years:
-                cell = summary[
-                    (summary["scenario"] == name)
-                    & (summary["metric"] == metric)
-                    & (summary["year"] == year)
-                ].iloc[0]
-                row[f"{metric} {year}"] = (cell["q50"], cell["q05"], cell["q95"])
-        rows.append(row)
-    return rows
+    rows = summary[summary["metric"].isin(HEADLINE_METRICS) & summary["year"].isin(years)]
+    order = rows.assign(
+        _scenario=rows["scenario"].map({n: i for i, n in enumerate(projection.names)}),
+        _metric=rows["metric"].map({m: i for i, m in enumerate(HEADLINE_METRICS)}),
+    ).sort_values(["_scenario", "_metric", "year"])
+    return order[list(HEADLINE_COLUMNS)].reset_index(drop=True)

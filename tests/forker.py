@@ -177,20 +177,11 @@ def _stub_figures(specs, directory: Path) -> dict[str, bytes]:
     return images
 
 
-def _evaluate_here(client, spec, base, rows, todo, settings, out, progress) -> None:
-    """Stand-in for the sweep's Dask loop: the same chunks, written the same way, in order."""
-    from forecast.sweeps import run, store
+def in_process(*args: object, **kwargs: object) -> object:
+    """Stand-in for the sweep's Dask evaluator: the same chunks, in this process, in order."""
+    from forecast.evaluation import InProcessEvaluator
 
-    size, chunks = settings["chunk_size"], settings["chunks"]
-    done = chunks - len(todo)
-    for chunk in todo:
-        part = rows[chunk * size : (chunk + 1) * size]
-        table = run.evaluate_chunk(
-            spec, base, part, chunk * size, settings["seed"], settings["store_draws"]
-        )
-        store.save_chunk(out, chunk, table)
-        done += 1
-        progress(done, chunks)
+    return InProcessEvaluator()
 
 
 def _stuck_sampler(model, settings, directory=None):
@@ -236,8 +227,7 @@ def _patch(request: dict, shipped: object) -> None:
     report.quick_backtest = lambda dataset, seed=0: (None, "")
     if request.get("quick"):
         report._write_figures = _stub_figures
-        forecast.sweeps.run._dask_client = lambda *a: contextlib.nullcontext()
-        forecast.sweeps.run._evaluate = _evaluate_here
+        forecast.sweeps.run.DaskEvaluator = in_process
         load = forecast.data.load_dataset
         cached = lambda data_dir=None, until=None: (  # noqa: E731
             shipped if data_dir is None and until is None else load(data_dir, until=until)
@@ -245,7 +235,7 @@ def _patch(request: dict, shipped: object) -> None:
         for module in (forecast.data, forecast.runner, forecast.cli.models_cmd):
             module.load_dataset = cached
     local = distributed.LocalCluster
-    forecast.sweeps.run.LocalCluster = lambda *a, **k: local(*a, **{**k, "processes": False})
+    distributed.LocalCluster = lambda *a, **k: local(*a, **{**k, "processes": False})
     if request.get("lock_wait") is not None:
         forecast.io.LOCK_WAIT_SECONDS = request["lock_wait"]
     if request.get("no_exchange"):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from forecast import core
 from forecast._kernels import OUTPUTS
 from forecast.engine import _lever_arrays, project_chunk
+from forecast.evaluation import prepare
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
 from tests.synthetic import synthetic_inputs
@@ -228,7 +229,7 @@ def test_status_quo_equals_the_model_forecast_draw_by_draw() -> None:
     """The engine's status quo is the model's own future: one world, one recursion."""
     inputs = synthetic_inputs(n_draws=80, first=2019, last=2025, seed=7)
     projection = project(inputs, [_scenario("sq")], horizon=2035, seed=11)
-    world = core.world_from(inputs, 2035, None, 11)
+    world = prepare(inputs, 2035, 11).world
     forecast = core.project_world(world)
     for name in ("us_h100e", "us_add", "cn_add_leakage", "cn_add_domestic", "us_power_gw"):
         np.testing.assert_allclose(projection.values[name][0], forecast[name], rtol=RTOL)

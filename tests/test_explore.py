@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 import forecast
 from forecast.errors import OutputError, ScenarioError
+from forecast.evaluation import prepare
 from forecast.explore.app import Explorer
 from forecast.explore.desk import (
     Desk,
@@ -183,7 +184,7 @@ def test_the_command_refuses_a_busy_port_clearly(forker, tmp_path) -> None:
 
 def test_controls_start_at_the_posteriors_values(explorer) -> None:
     posterior = explorer.desk.posterior_values(2026)
-    world = forecast.core.world_from(SyntheticFit(), 2035, None, 0)
+    world = prepare(SyntheticFit(), 2035, 0).world
     col = list(world.years).index(2026)
     leakage = np.median(world.drivers["leakage"][:, col])
     assert posterior["leakage"] == float(f"{leakage:.3g}")

@@ -104,8 +104,7 @@ def stand_ins() -> None:
         patch.setattr(module, "load_dataset", cached)
     patch.setattr(REPORT, "quick_backtest", lambda dataset, seed=0: (None, ""))
     patch.setattr(REPORT, "_write_figures", forker._stub_figures)
-    patch.setattr(forecast.sweeps.run, "_dask_client", lambda *a: contextlib.nullcontext())
-    patch.setattr(forecast.sweeps.run, "_evaluate", forker._evaluate_here)
+    patch.setattr(forecast.sweeps.run, "DaskEvaluator", forker.in_process)
     try:
         yield
     finally:

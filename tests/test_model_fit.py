@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from forecast.cli import main
-from forecast.core import DYNAMICS, FLOWS, NP, STOCKS, demand_flows, world_from
+from forecast.core import DYNAMICS, FLOWS, NP, STOCKS, demand_flows
 from forecast.data import load_dataset
+from forecast.evaluation import prepare
 from forecast.model import cache, fitting
 from forecast.model.fitting import FitWarning, fit
 from forecast.model.predict import posterior_predictive
@@ -123,7 +124,7 @@ def test_model_forecast_stays_inside_the_limits(cold):
     years = list(forecast["years"])
     capex_2026 = np.median(forecast["us_capex_usd_bn"][:, years.index(2026)])
     assert 600 < capex_2026 < 720  # the five firms' guidance: 650-690 bn
-    world = world_from(cold[0], 2035, 400, 3)
+    world = prepare(cold[0], 2035, 3, 400).world
     assert np.all(forecast["us_power_gw"][:, world.limited]
                   <= world.drivers["us_power_gw"][:, world.limited] * (1 + 1e-9))  # fmt: skip
     assert np.all(

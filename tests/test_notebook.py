@@ -40,7 +40,8 @@ def test_repr_html_is_the_headline_table(projection) -> None:
     assert len(rows) == 3
     cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[1])]
     assert cells[0] == "tighten"
-    median_2030 = headline_table(projection)[1]["ratio_us_cn 2030"][0]
+    table = headline_table(projection).set_index(["scenario", "metric", "year"])
+    median_2030 = table.loc[("tighten", "ratio_us_cn", 2030), "q50"]
     assert cells[2].startswith(f"{median_2030:.3g} (")
 
 

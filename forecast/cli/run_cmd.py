@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -23,20 +23,26 @@ from forecast.cli.common import (
 )
 from forecast.text import plain
 
-
-def _format(cell: tuple[float, float, float]) -> str:
-    median, low, high = cell
-    return f"{median:.3g} [{low:.3g}, {high:.3g}]"
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def _headline(rows: list[dict]) -> Table:
+def _headline(frame: pd.DataFrame) -> Table:
+    """The tidy headline (:func:`forecast.runner.headline_table`) as one row per scenario."""
+    from forecast.runner import HEADLINE_COLUMNS
+
+    low, median, high = HEADLINE_COLUMNS[3:]
+    keys = list(dict.fromkeys(zip(frame["metric"], frame["year"], strict=True)))
     table = Table(title="median [90 % interval]")
     table.add_column("scenario", no_wrap=True)
-    for column in list(rows[0])[1:]:
-        table.add_column(column, justify="right")
-    for row in rows:
-        cells = (_format(v) for k, v in row.items() if k != "scenario")
-        table.add_row(plain(row["scenario"]), *cells)
+    for metric, year in keys:
+        table.add_column(f"{metric} {year}", justify="right")
+    for name, rows in frame.groupby("scenario", sort=False):
+        cells = {(r.metric, r.year): r for r in rows.itertuples()}
+        table.add_row(plain(name), *(
+            f"{getattr(c, median):.3g} [{getattr(c, low):.3g}, {getattr(c, high):.3g}]"
+            for c in (cells[key] for key in keys)
+        ))  # fmt: skip
     return table
 
 
@@ -69,11 +75,12 @@ def run_command(
             draws=draws, out=out, overwrite=overwrite, fit_options=fit_options(cache_dir),
             xlsx=xlsx,
         )  # fmt: skip
-    rows = headline_table(result.projection)
+    frame = headline_table(result.projection)
     if as_json:
+        rows = json.loads(frame.to_json(orient="records"))
         typer.echo(json.dumps({"headline": rows, "out": str(result.out)}, indent=2))
         return
-    console.print(_headline(rows))
+    console.print(_headline(frame))
     written = ", ".join(str(result.out / name) for name in result_files(xlsx))
     console.print(plain(f"wrote {written}"), highlight=False)
 

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from forecast.attribution import MAX_LEVERS, attribute, differing_levers
-from forecast.core import world_from
 from forecast.engine import GROWTH_LEVERS, LEVEL_LEVERS
 from forecast.errors import OutputError, Problem, ScenarioError
+from forecast.evaluation import prepare
 from forecast.io import write_atomic
 from forecast.projection import Projection, project
+from forecast.quantiles import BAND, MEDIAN
 from forecast.scenarios import LEVERS, Scenario, list_scenarios, load_scenario, scenario_from_dict
 from forecast.text import child_path
 
@@ -32,7 +33,7 @@ STATUS_QUO = "status_quo"
 #: Draws projected while a control is dragged (all draws on release).
 DRAG_DRAWS = 1000
 #: Quantiles of the fans: the 90 % interval and the median.
-FAN_QUANTILES = (0.05, 0.5, 0.95)
+FAN_QUANTILES = (BAND[0], MEDIAN, BAND[1])
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ class Desk:
         lever's growth into that year. Where a control starts for a lever the base
         scenario leaves to the posterior."""
         if start not in self._posterior:
-            world = world_from(self.fit, self.horizon, None, self.seed)
+            world = prepare(self.fit, self.horizon, self.seed).world
             col = int(np.clip(np.searchsorted(world.years, start), 1, len(world.years) - 1))
             self._posterior[start] = {
                 lever: _rounded(lever, _driver_value(world, lever, col)) for lever in LEVERS
@@ -271,7 +272,7 @@ class Desk:
     def _n_draws(self) -> int:
         """How many draws the posterior holds (counted once)."""
         if not hasattr(self, "_total"):
-            self._total = world_from(self.fit, self.horizon, None, self.seed).n_draws
+            self._total = prepare(self.fit, self.horizon, self.seed).n_draws
         return self._total
 
 

@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 
 from forecast import bounds
-from forecast.core import HISTORY
+from forecast.core import HISTORY, ProjectionInputs
 from forecast.data import Dataset
 from forecast.errors import ModelError
 from forecast.model import cache
 from forecast.model.config import ModelConfig, model_config
 from forecast.model.observations import Design, build_design
+from forecast.quantiles import BAND, MEDIAN, QUANTILES, quantile_column
 
 #: Samplers that can run the model; ``fit(sampler=...)`` takes one of these names.
 SAMPLERS = ("pymc", "nutpie", "numpyro")
@@ -31,8 +32,6 @@ MIN_ESS_BULK = 400
 MAX_DIVERGENCES = 0
 #: Target acceptance of the second run of a fit that had divergent transitions.
 RETRY_TARGET_ACCEPT = 0.98
-#: Quantiles of the tidy posterior tables.
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: (country, channel, stock variable, flow variable) of the tidy stock/flow table.
 CHANNELS = (
     ("US", "total", "us_h100e", "us_add"),
@@ -68,41 +67,6 @@ class FitSettings:
             raise ModelError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
 
 
-@dataclass(frozen=True)
-class ProjectionInputs:
-    """Posterior draws of everything the forward model needs (:func:`forecast.core.extend`).
-
-    The identities of :func:`forecast.core.demand_flows` and the stock recursion hold
-    exactly (to rounding) in ``hist``.
-
-    Attributes
-    ----------
-    years : numpy.ndarray
-        The fitted years.
-    n_full : int
-        Leading years with complete filings (later ones hold guidance only).
-    hist : dict
-        :data:`forecast.core.HISTORY` and :data:`forecast.core.CONTROL_HISTORY`, each
-        (draw, year).
-    dynamics : dict
-        :data:`forecast.core.DYNAMICS`, each (draw,): the posterior's own dynamics (the
-        capex trend's last slope and its shocks, price decline, China's demand and domestic
-        growth with their shocks, retirement) and the world's priors
-        (:data:`forecast.model.config.WORLD`).
-    anchors : dict
-        Data anchors (:attr:`Design.anchors`).
-    wafer_plan : dict
-        China's wafer capacity by year (:attr:`Design.wafer_plan`).
-    """
-
-    years: np.ndarray
-    n_full: int
-    hist: dict
-    dynamics: dict
-    anchors: dict
-    wafer_plan: dict
-
-
 #: Posterior scalars of the forward dynamics, by name in :data:`forecast.core.DYNAMICS`.
 _POSTERIOR_DYNAMICS = {
     "retirement": "retirement",
@@ -122,7 +86,7 @@ def _quantile_frame(draws: np.ndarray, index: dict) -> pd.DataFrame:
         {
             **index,
             "mean": draws.mean(axis=0),
-            **{f"q{round(q * 100):02d}": qs[i] for i, q in enumerate(QUANTILES)},
+            **{quantile_column(q): qs[i] for i, q in enumerate(QUANTILES)},
         }
     )
 
@@ -250,7 +214,7 @@ class Fit:
         predicted = self.posterior_draws("obs_mean")
         predicted = np.where(self.design.obs.log, np.exp(predicted), predicted)
         frame = self.design.obs.frame()
-        qs = np.quantile(predicted, [0.05, 0.5, 0.95], axis=0)
+        qs = np.quantile(predicted, [BAND[0], MEDIAN, BAND[1]], axis=0)
         return frame.assign(model_q05=qs[0], model_q50=qs[1], model_q95=qs[2])
 
     def projection_inputs(self, n_draws: int | None = None, seed: int = 0) -> ProjectionInputs:

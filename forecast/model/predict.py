@@ -14,8 +14,9 @@ from typing import ClassVar
 import numpy as np
 
 from forecast.baselines import Predictive, TooShortError, check_horizon, yearly_history
-from forecast.core import HISTORY, World, extend, project_world, world_from
+from forecast.core import HISTORY, World, extend, project_world
 from forecast.data import Dataset
+from forecast.evaluation import prepare
 from forecast.model.config import ModelConfig
 from forecast.model.fitting import DEFAULT_SAMPLER, Fit, ProjectionInputs, fit
 from forecast.model.observations import Design, forecast_observations
@@ -38,7 +39,7 @@ def posterior_predictive(
 ) -> dict[str, np.ndarray]:
     """The model's own forecast: posterior draws carried forward under the physical limits.
 
-    The same world (:func:`forecast.core.world_from`) and recursion
+    The same world (:func:`forecast.evaluation.prepare`) and recursion
     (:func:`forecast.core.roll_forward`) as the scenario engine's status quo, so the two are
     equal draw by draw for the same seed.
 
@@ -49,7 +50,7 @@ def posterior_predictive(
         (:data:`forecast.core.FLOWS`, :data:`forecast.core.STATE`), each (draw, year), plus
         ``years``.
     """
-    world = world_from(fit, horizon, draws, seed)
+    world = prepare(fit, horizon, seed, draws).world
     return {**project_world(world), "years": world.years}
 
 

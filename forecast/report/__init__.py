@@ -27,6 +27,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from forecast import bounds
 from forecast.data import Dataset
+from forecast.evaluation import Evaluator
 from forecast.io import check_target, result_set
 from forecast.report.content import TITLE, FigureSpec, ReportInputs, document, figure_specs
 from forecast.report.figures import (
@@ -191,6 +192,7 @@ def report(
     quiet: bool = False,
     overwrite: bool = False,
     fit_options: dict | None = None,
+    evaluator: Evaluator | None = None,
 ) -> Path:
     """Fit (or reuse the cached fit), project the scenarios and write the report directory.
 
@@ -217,6 +219,8 @@ def report(
         See :func:`forecast.io.check_target`.
     fit_options : dict, optional
         Passed to :func:`forecast.model.fit` (``cache_dir``, ``draws``, ``chains``, ...).
+    evaluator : forecast.evaluation.Evaluator, optional
+        Where the projection runs (default: in this process); results do not depend on it.
 
     Returns
     -------
@@ -236,7 +240,7 @@ def report(
     with steps("Fitting (or loading the cached fit) and projecting"):
         run = run_scenarios(
             scenarios, data_dir=data_dir, until=until, horizon=horizon, seed=seed, draws=draws,
-            out=None, fit_options=fit_options,
+            out=None, fit_options=fit_options, evaluator=evaluator,
         )  # fmt: skip
     with steps("Backtesting baselines for the coverage chart"):
         cases, note = quick_backtest(run.dataset, seed)

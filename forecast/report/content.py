@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from forecast.data import Dataset
 from forecast.periods import parse_period
 from forecast.projection import Projection
+from forecast.quantiles import BAND, MEDIAN, quantile_column
 from forecast.report.figures import (
     coverage_table,
     plot_additions,
@@ -40,6 +41,8 @@ _HEADLINE_LABELS = {
     "years_behind": "years_behind: China's lag (years)",
 }
 _SOURCE_COLUMNS = ["source_id", "title", "publisher", "date", "licence", "reference"]
+#: The headline table's median and 90 % interval columns.
+_LOW, _MEDIAN, _HIGH = (quantile_column(q) for q in (BAND[0], MEDIAN, BAND[1]))
 
 
 @dataclass(frozen=True)
@@ -150,9 +153,9 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def _interval(cell: tuple[float, float, float]) -> str:
-    median, low, high = cell
-    return f"{_num(median)} ({_num(low)}–{_num(high)})"
+def _interval(row: pd.Series) -> str:
+    """``median (low–high)`` of a :func:`~forecast.runner.headline_table` row."""
+    return f"{_num(row[_MEDIAN])} ({_num(row[_LOW])}–{_num(row[_HIGH])})"
 
 
 def _fmt(value: object) -> str:
@@ -165,13 +168,17 @@ def _fmt(value: object) -> str:
 
 def headline(projection: Projection) -> Table:
     """Median and 90 % interval of the headline gap metrics per scenario (one row each)."""
-    rows = headline_table(projection)
-    keys = list(rows[0])[1:]  # "metric year"
-    metrics = [key.rsplit(" ", 1)[0] for key in keys]
+    table = headline_table(projection)
+    cells = table.set_index(["scenario", "metric", "year"])
+    keys = list(dict.fromkeys(zip(table["metric"], table["year"], strict=True)))
+    metrics = [metric for metric, _ in keys]
     groups = [(_HEADLINE_LABELS.get(m, m), metrics.count(m)) for m in dict.fromkeys(metrics)]
     return Table(
-        ["scenario", *(key.rsplit(" ", 1)[1] for key in keys)],
-        [[row["scenario"], *(_interval(row[key]) for key in keys)] for row in rows],
+        ["scenario", *(str(year) for _, year in keys)],
+        [
+            [name, *(_interval(cells.loc[(name, *key)]) for key in keys)]
+            for name in dict.fromkeys(table["scenario"])
+        ],
         caption="median (5 %–95 % interval) over posterior draws",
         id="headline-table",
         numeric=frozenset(range(1, len(keys) + 1)),
@@ -182,13 +189,15 @@ def headline(projection: Projection) -> Table:
 def key_sentence(projection: Projection) -> str:
     """One sentence on the gap under the status quo (or the first scenario), for the top."""
     name = "status_quo" if "status_quo" in projection.names else projection.names[0]
-    row = next(r for r in headline_table(projection) if r["scenario"] == name)
-    year = max(int(key.rsplit(" ", 1)[1]) for key in row if key.startswith("ratio_us_cn "))
-    ratio, years = row[f"ratio_us_cn {year}"], row[f"years_behind {year}"]
+    table = headline_table(projection)
+    rows = table[table["scenario"] == name].set_index(["metric", "year"])
+    year = int(rows.loc["ratio_us_cn"].index.max())
+    ratio, lag = rows.loc[("ratio_us_cn", year)], rows.loc[("years_behind", year)]
     return (
-        f"Under {name}, the US holds {_num(ratio[0])} times China's installed AI compute in "
-        f"{year} (90 % interval {_num(ratio[1])}–{_num(ratio[2])}); China's stock trails the "
-        f"US stock by {_num(years[0])} years ({_num(years[1])}–{_num(years[2])})."
+        f"Under {name}, the US holds {_num(ratio[_MEDIAN])} times China's installed AI compute "
+        f"in {year} (90 % interval {_num(ratio[_LOW])}–{_num(ratio[_HIGH])}); China's stock "
+        f"trails the US stock by {_num(lag[_MEDIAN])} years ({_num(lag[_LOW])}–"
+        f"{_num(lag[_HIGH])})."
     )
 
 

@@ -32,13 +32,12 @@ from forecast.errors import ScenarioError
 from forecast.metrics import BINDING, binding_shares
 from forecast.periods import parse_period
 from forecast.projection import Projection
+from forecast.quantiles import BAND, INNER_BAND, MEDIAN
 from forecast.text import for_figure
 
 #: Size (inches) and resolution of every figure the report writes: 1200 x 720 pixels.
 FIGSIZE = (8.0, 4.8)
 DPI = 150
-#: Central interval drawn as a band around the median.
-BAND = (0.05, 0.95)
 CN_CHANNELS = {
     "cn_add_licensed": "licensed foreign chips",
     "cn_add_leakage": "leakage (smuggling, offshore)",
@@ -222,7 +221,7 @@ def _draw_fans(
     years = projection.years
     drawn: list[np.ndarray] = []
     for name in names:
-        quantiles = _quantiles(projection, metric, name, (BAND[0], 0.5, BAND[1]))
+        quantiles = _quantiles(projection, metric, name, (BAND[0], MEDIAN, BAND[1]))
         start = projection.scenarios[projection.names.index(name)].start
         before, after = years <= start - 1, years >= start - 1
         if not any(np.array_equal(quantiles[:, before], seen) for seen in drawn):
@@ -375,7 +374,8 @@ def plot_additions(
     years = projection.years[shown]
     for ax, name in zip(axes.flat, names):
         for (channel, label), color in zip(CN_CHANNELS.items(), CHANNEL_COLORS):
-            low, median, high = _quantiles(projection, channel, name, (0.25, 0.5, 0.75))
+            levels = (INNER_BAND[0], MEDIAN, INNER_BAND[1])
+            low, median, high = _quantiles(projection, channel, name, levels)
             ax.fill_between(years, low[shown], high[shown], color=color, alpha=0.2, lw=0)
             ax.plot(years, median[shown], color=color, lw=1.4, label=label)
         ax.set_yscale("log")

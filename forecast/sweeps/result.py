@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 
+from forecast.evaluation import seed_streams, stream_seed
 from forecast.io import add_files
 from forecast.metrics import LOG_SCALE
 from forecast.sweeps.analysis import prim_box, sobol_indices
@@ -20,16 +21,6 @@ SOBOL_COLUMNS = ["outcome", "scale", "lever", "S1", "S1_conf", "ST", "ST_conf"]
 PRIM_COLUMNS = [
     "condition", "lever", "low", "high", "restricted", "qp", "coverage", "density", "mass",
 ]  # fmt: skip
-
-
-def seed_streams(seed: int) -> dict[str, np.random.SeedSequence]:
-    """Independent seed streams of a sweep from one integer.
-
-    ``draws`` and ``baseline`` are the streams :func:`forecast.project` uses for the same
-    seed, so a sweep sample and a named scenario share posterior draws and random walks.
-    """
-    names = ("draws", "baseline", "design", "bootstrap")
-    return dict(zip(names, np.random.SeedSequence(seed).spawn(len(names)), strict=True))
 
 
 @dataclass(frozen=True)
@@ -93,7 +84,7 @@ class SweepResult:
         if self.method != "sobol":
             raise ValueError(f"Sobol indices need a Sobol design; this sweep used {self.method}")
         stream = seed_streams(self.manifest["seed"])["bootstrap"]
-        bootstrap = int(stream.generate_state(1)[0]) or 1  # SALib ignores a zero seed
+        bootstrap = stream_seed(stream) or 1  # SALib ignores a zero seed
         frames = []
         for o in self.spec.outcomes:
             values = self.samples[o.name].to_numpy()

@@ -7,50 +7,62 @@ Layout of the output directory (one result set, see :mod:`forecast.io`)::
     OUT/results/chunk=000012.parquet   one row per sample x outcome, one file per chunk
     OUT/sobol.csv, OUT/prim.csv        added by :meth:`SweepResult.analyse`
 
-Each chunk is a task on the Dask cluster; the client writes its table to a temporary file and
-renames it into place in the sweep's partial directory beside ``OUT``
+Each chunk is a task of an evaluator (:mod:`forecast.evaluation`: by default a
+:class:`~forecast.evaluation.DaskEvaluator`); this process writes its table to a temporary
+file and renames it into place in the sweep's partial directory beside ``OUT``
 (:mod:`forecast.sweeps.store`), so a chunk file is either complete or absent. A worker that
 dies takes only its running tasks with it, which the scheduler reruns elsewhere, and each
 chunk is written under its own deterministic name exactly once; ``resume`` skips chunks
 already done. ``OUT`` receives the whole set when every chunk is there. The samples, the
-posterior draws and the baseline come from one seed, and each sample's result depends only
-on its own lever values, so results do not depend on the number of workers, the chunk order
-or which chunks were resumed.
+posterior draws and the baseline come from one seed (:func:`forecast.evaluation.prepare`),
+and each sample's result depends only on its own lever values, so results do not depend on
+the evaluator, the number of workers, the chunk order or which chunks were resumed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
+import functools
 import hashlib
-import logging
-import uuid
-from collections.abc import Callable, Iterator
-from itertools import islice
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dask
 import numpy as np
 import pyarrow as pa
-from distributed import Client, LocalCluster, as_completed
 
 from forecast import bounds
-from forecast._version import __version__
-from forecast.core import world_from
+from forecast.core import ProjectionInputs
 from forecast.engine import DEFAULT_CHUNK, Baseline, check_starts, project_chunk
+from forecast.evaluation import (
+    DaskEvaluator,
+    Evaluator,
+    Posterior,
+    make_manifest,
+    prepare,
+    stream_seed,
+)
 from forecast.io import inspect_target, result_set
-from forecast.projection import DEFAULT_QUANTILES, quantile_column
+from forecast.quantiles import QUANTILES, quantile_column
 from forecast.sweeps import store
 from forecast.sweeps.analysis import design, design_rows
-from forecast.sweeps.result import SweepResult, seed_streams
+from forecast.sweeps.result import SweepResult
 from forecast.sweeps.spec import SweepSpec, load_sweep
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: Samples per Dask task (and per Parquet file).
 DEFAULT_CHUNK_SIZE = 256
 
 
 def evaluate_chunk(
-    spec: SweepSpec, base: Baseline, rows: np.ndarray, first: int, seed: int, store_draws: bool
+    spec: SweepSpec,
+    base: Baseline,
+    rows: np.ndarray,
+    first: int,
+    seed: int,
+    store_draws: bool,
+    threads: int | None = 1,
 ) -> pa.Table:
     """Project one chunk of samples and summarise each outcome over the posterior draws.
 
@@ -67,6 +79,9 @@ def evaluate_chunk(
         Seeds the lever distributions left in the base scenario (as in :func:`project`).
     store_draws : bool
         Also keep every posterior draw in a list column ``draws``.
+    threads : int, optional
+        Threads of the scenario engine (default 1: a sweep's parallelism is its workers;
+        None: the engine's choice). Results do not depend on it.
 
     Returns
     -------
@@ -78,8 +93,7 @@ def evaluate_chunk(
     columns = {o: int(np.searchsorted(base.years, o.year)) for o in spec.outcomes}
     parts: dict = {o: [] for o in spec.outcomes}
     for i in range(0, len(scenarios), DEFAULT_CHUNK):
-        # one thread: a sweep's parallelism is its workers
-        values = project_chunk(scenarios[i : i + DEFAULT_CHUNK], base, seed, threads=1)
+        values = project_chunk(scenarios[i : i + DEFAULT_CHUNK], base, seed, threads=threads)
         for outcome, column in columns.items():
             parts[outcome].append(values[outcome.metric][:, :, column])
     stacked = np.concatenate([np.concatenate(parts[o]) for o in spec.outcomes])
@@ -91,7 +105,7 @@ def _table(
 ) -> pa.Table:
     """Tidy table from outcome values stacked as (outcome x sample, draw)."""
     n, k = len(rows), len(spec.outcomes)
-    quantiles = np.quantile(stacked, DEFAULT_QUANTILES, axis=1)
+    quantiles = np.quantile(stacked, QUANTILES, axis=1)
     columns = {
         "sample": np.tile(np.arange(first, first + n, dtype=np.int64), k),
         "outcome": np.repeat([o.name for o in spec.outcomes], n),
@@ -99,7 +113,7 @@ def _table(
         "year": np.repeat([o.year for o in spec.outcomes], n),
         **{lever: np.tile(rows[:, j], k) for j, lever in enumerate(spec.levers)},
         "mean": stacked.mean(axis=1),
-        **{quantile_column(q): quantiles[i] for i, q in enumerate(DEFAULT_QUANTILES)},
+        **{quantile_column(q): quantiles[i] for i, q in enumerate(QUANTILES)},
     }
     table = pa.table(columns)
     if store_draws:
@@ -119,46 +133,25 @@ def world_digest(base: Baseline) -> str:
     return digest.hexdigest()
 
 
-def _seed_int(seed_seq: np.random.SeedSequence) -> int:
-    return int(seed_seq.generate_state(1)[0])
+def _chunk_task(base: Baseline, task: tuple, **options: object) -> pa.Table:
+    """One evaluator task: ``task`` is ``(rows, first)`` of a chunk."""
+    rows, first = task
+    return evaluate_chunk(base=base, rows=rows, first=first, **options)
 
 
-def _manifest(spec: SweepSpec, base: Baseline, **settings: object) -> dict:
-    return {
-        "package": "compute-gap",
-        "version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "sweep": spec.name,
-        "file": str(spec.path) if spec.path else None,
-        "spec_sha256": spec.digest,
-        "inputs_sha256": world_digest(base),
+def _manifest(spec: SweepSpec, base: Baseline, settings: dict) -> dict:
+    return make_manifest(
+        sweep=spec.name,
+        file=str(spec.path) if spec.path else None,
+        spec_sha256=spec.digest,
+        inputs_sha256=world_digest(base),
         **settings,
-        "draws": base.n_draws,
-        "years": [int(base.years[0]), int(base.years[-1])],
-        "levers": spec.ranges,
-        "outcomes": [o.name for o in spec.outcomes],
-        "conditions": [c.text for c in spec.conditions],
-    }
-
-
-@contextlib.contextmanager
-def _dask_client(client: Client | str | None, workers: int, processes: bool) -> Iterator[Client]:
-    """The given client, a client of the scheduler at an address, or a new LocalCluster's."""
-    if isinstance(client, Client):
-        yield client
-        return
-    if isinstance(client, str):
-        with Client(client) as connected:
-            yield connected
-        return
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=processes,
-            dashboard_address=None, silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as local,
-    ):  # fmt: skip
-        yield local
+        draws=base.n_draws,
+        years=[int(base.years[0]), int(base.years[-1])],
+        levers=spec.ranges,
+        outcomes=[o.name for o in spec.outcomes],
+        conditions=[c.text for c in spec.conditions],
+    )
 
 
 def _posterior(base: Baseline) -> Baseline:
@@ -167,7 +160,7 @@ def _posterior(base: Baseline) -> Baseline:
 
 
 def _evaluate(
-    client: Client,
+    evaluator: Evaluator,
     spec: SweepSpec,
     base: Baseline,
     rows: np.ndarray,
@@ -176,53 +169,25 @@ def _evaluate(
     out: Path,
     progress: Callable[[int, int], None],
 ) -> None:
-    """Evaluate chunks ``todo`` on the cluster, writing each as it completes.
-
-    At most two chunks per worker thread are in flight, so neither the cluster nor the client
-    holds more than a few chunks of results whatever the size of the sweep.
-    """
+    """Evaluate chunks ``todo`` with ``evaluator``, writing each as it completes."""
     size, chunks = settings["chunk_size"], settings["chunks"]
-    run = uuid.uuid4().hex  # fresh keys: a key released by an earlier sweep may still be in use
-    # The posterior goes to the cluster once, as a task's argument rather than scattered: the
-    # scheduler keeps a task's argument and recomputes its result when the worker holding it
-    # dies, whereas scattered data is lost with any worker that held it (the scheduler forgets
-    # it and cancels every chunk that needs it; dask/distributed#3149).
-    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GiB"}):
-        shared = client.submit(_posterior, base, key=f"sweep-{run}-posterior", pure=False)
-    window = 2 * max(sum(client.nthreads().values()), 1)
-    queue = iter(todo)
-    in_flight: dict = {}
-    completed = as_completed(loop=client.loop)
-
-    def submit(chunk: int) -> None:
-        future = client.submit(
-            evaluate_chunk, spec, shared, rows[chunk * size : (chunk + 1) * size], chunk * size,
-            settings["seed"], settings["store_draws"], key=f"sweep-{run}-chunk-{chunk:06d}",
-            retries=2,  # transient errors; tasks lost with a worker are rescheduled anyway
-        )  # fmt: skip
-        in_flight[future.key] = (chunk, future)
-        completed.add(future)
-
-    for chunk in islice(queue, window):
-        submit(chunk)
+    task = functools.partial(
+        _chunk_task, spec=spec, seed=settings["seed"], store_draws=settings["store_draws"],
+        threads=evaluator.threads,
+    )  # fmt: skip
+    tasks = [(rows[chunk * size : (chunk + 1) * size], chunk * size) for chunk in todo]
     done = chunks - len(todo)
     progress(done, chunks)
-    try:
-        for future in completed:
-            chunk, _ = in_flight.pop(future.key)
-            store.save_chunk(out, chunk, future.result())
+    with evaluator:
+        for i, table in evaluator.map(task, tasks, shared=base, name="sweep-chunk"):
+            store.save_chunk(out, todo[i], table)
             done += 1
             progress(done, chunks)
-            following = next(queue, None)
-            if following is not None:
-                submit(following)
-    finally:
-        client.cancel([future for _, future in in_flight.values()])
 
 
 def sweep(
     spec: SweepSpec | str | Path,
-    fit: object,
+    fit: Posterior | ProjectionInputs,
     *,
     samples: int = 1024,
     method: str = "sobol",
@@ -234,6 +199,7 @@ def sweep(
     client: Client | str | None = None,
     workers: int = 2,
     processes: bool = True,
+    evaluator: Evaluator | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     store_draws: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -266,12 +232,15 @@ def sweep(
         see also :func:`forecast.io.check_target`.
     client : distributed.Client or str, optional
         A client, or the address of a scheduler (``tcp://host:8786``); default: a new
-        LocalCluster of ``workers`` single-threaded workers. The client writes the files,
+        LocalCluster of ``workers`` single-threaded workers. This process writes the files,
         so workers need no access to ``out``.
     workers : int
         Workers of the default LocalCluster.
     processes : bool
         Whether the LocalCluster's workers are processes (else threads).
+    evaluator : forecast.evaluation.Evaluator, optional
+        Where the chunks run, instead of ``DaskEvaluator(client, workers, processes)``
+        (e.g. :class:`~forecast.evaluation.InProcessEvaluator`); results do not depend on it.
     chunk_size : int
         Samples per task and per Parquet file.
     store_draws : bool
@@ -302,18 +271,18 @@ def sweep(
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
     _check_arguments(samples, draws, seed, chunk_size, workers)
     n_rows = design_rows(spec.problem, samples, method)
-    seeds = seed_streams(seed)
-    base = world_from(fit, spec.horizon, draws, seed)  # the streams "draws" and "baseline"
+    prepared = prepare(fit, spec.horizon, seed, draws)
+    base = prepared.world
     bounds.SWEEP_CHUNK_CELLS.check_total(
         "sweep", chunk_size=chunk_size, draws=base.n_draws, outcomes=len(spec.outcomes)
     )
-    rows = design(spec.problem, samples, method, _seed_int(seeds["design"]))
+    rows = design(spec.problem, samples, method, stream_seed(prepared.streams["design"]))
     check_starts([spec.scenario(rows[0])], base, spec.horizon)
     settings = {
         "seed": seed, "samples": samples, "method": method, "rows": n_rows,
         "chunk_size": chunk_size, "chunks": -(-n_rows // chunk_size), "store_draws": store_draws,
     }  # fmt: skip
-    manifest = _manifest(spec, base, **settings)
+    manifest = _manifest(spec, base, settings)
     out = Path(out)
     partial = store.partial_dir(out)
     found = store.continued(partial, manifest, resume, overwrite)
@@ -326,10 +295,8 @@ def sweep(
         done = store.finished(staged.path, settings["chunks"])
         todo = [c for c in range(settings["chunks"]) if c not in done]
         if todo:
-            with _dask_client(client, workers, processes) as dask_client:
-                _evaluate(
-                    dask_client, spec, base, rows, todo, settings, staged.path, progress or _quiet
-                )
+            evaluator = evaluator or DaskEvaluator(client, workers, processes)
+            _evaluate(evaluator, spec, base, rows, todo, settings, staged.path, progress or _quiet)
         store.close(staged.path)
         manifest = staged.commit(manifest)
     return SweepResult(spec, out, manifest)
