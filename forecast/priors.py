@@ -15,8 +15,8 @@ variable (:meth:`Prior.create_variable`; PyMC is imported only there). In TOML f
 the same prior is written ``{dist = "beta", alpha = 2, beta = 5}`` (:meth:`Prior.parse`,
 :meth:`Prior.to_dict`).
 
-This module is a leaf: it imports numpy and the standard library only (SciPy and PyMC inside
-the methods that need them).
+This module is a leaf: it imports numpy and the standard library only (SciPy, PyMC and
+``statistics`` inside the methods that need them).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 
@@ -45,7 +44,6 @@ _PYMC = {
     "normal": "Normal", "halfnormal": "HalfNormal", "lognormal": "LogNormal", "beta": "Beta",
     "uniform": "Uniform", "triangular": "Triangular", "truncnormal": "TruncatedNormal",
 }  # fmt: skip
-_STANDARD = NormalDist()
 
 
 class DeprecatedFormWarning(FutureWarning):
@@ -311,14 +309,17 @@ class Prior:
 
     def quantile(self, q: float) -> float:
         """The ``q`` quantile of a scalar prior (0 < q < 1)."""
+        from statistics import NormalDist  # ~5 ms to import: only when asked
+
+        standard = NormalDist()
         c = {k: float(v) for k, v in self._canonical().items()}
         if self.dist == "normal":
-            return c["mu"] + c["sigma"] * _STANDARD.inv_cdf(q)
+            return c["mu"] + c["sigma"] * standard.inv_cdf(q)
         if self.dist == "lognormal":
-            log = c["mu"] + c["sigma"] * _STANDARD.inv_cdf(q)
+            log = c["mu"] + c["sigma"] * standard.inv_cdf(q)
             return math.exp(log) if log < 700 else math.inf
         if self.dist == "halfnormal":
-            return c["sigma"] * _STANDARD.inv_cdf((1.0 + q) / 2.0)
+            return c["sigma"] * standard.inv_cdf((1.0 + q) / 2.0)
         if self.dist == "uniform":
             return c["lower"] + q * (c["upper"] - c["lower"])
         if self.dist == "triangular":
