@@ -35,10 +35,13 @@ _LAZY = {
     "OutputError": "forecast.errors",
     "Problem": "forecast.errors",
     "ScenarioError": "forecast.errors",
+    "DaskEvaluator": "forecast.evaluation",
+    "InProcessEvaluator": "forecast.evaluation",
     "Fit": "forecast.model",
     "fit": "forecast.model",
     "Period": "forecast.periods",
     "parse_period": "forecast.periods",
+    "Prior": "forecast.priors",
     "Projection": "forecast.projection",
     "project": "forecast.projection",
     "plot_additions": "forecast.report",
@@ -64,15 +67,18 @@ __all__ = [
     "MODELS",
     "BacktestResult",
     "ComputeGapError",
+    "DaskEvaluator",
     "DataError",
     "Dataset",
     "Fit",
     "Forecaster",
+    "InProcessEvaluator",
     "InputError",
     "ModelError",
     "OutputError",
     "Period",
     "Predictive",
+    "Prior",
     "Problem",
     "Projection",
     "RunResult",
@@ -123,8 +129,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing here runs
         Problem,
         ScenarioError,
     )
+    from forecast.evaluation import DaskEvaluator, InProcessEvaluator
     from forecast.model import Fit, fit
     from forecast.periods import Period, parse_period
+    from forecast.priors import Prior
     from forecast.projection import Projection, project
     from forecast.report import plot_additions, plot_coverage, plot_fan, plot_stocks, report
     from forecast.runner import RunResult, run_scenarios
