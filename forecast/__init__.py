@@ -30,11 +30,13 @@ _LAZY = {
     "validate_dir": "forecast.data",
     "ComputeGapError": "forecast.errors",
     "DataError": "forecast.errors",
+    "FitError": "forecast.errors",
     "InputError": "forecast.errors",
     "ModelError": "forecast.errors",
     "OutputError": "forecast.errors",
     "Problem": "forecast.errors",
     "ScenarioError": "forecast.errors",
+    "UsageError": "forecast.errors",
     "Fit": "forecast.model",
     "fit": "forecast.model",
     "Period": "forecast.periods",
@@ -67,6 +69,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "Fit",
+    "FitError",
     "Forecaster",
     "InputError",
     "ModelError",
@@ -80,6 +83,7 @@ __all__ = [
     "ScenarioError",
     "SweepResult",
     "TooShortError",
+    "UsageError",
     "__version__",
     "attribute",
     "backtest",
@@ -117,11 +121,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing here runs
     from forecast.errors import (
         ComputeGapError,
         DataError,
+        FitError,
         InputError,
         ModelError,
         OutputError,
         Problem,
         ScenarioError,
+        UsageError,
     )
     from forecast.model import Fit, fit
     from forecast.periods import Period, parse_period

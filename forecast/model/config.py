@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
-from forecast.errors import ModelError
+from forecast.errors import InputError
 
 Dist = Literal["normal", "lognormal", "beta"]
 
@@ -562,14 +562,14 @@ def _update(obj: object, changes: dict, where: str) -> object:
     known = {f.name for f in fields(obj)}
     unknown = sorted(set(changes) - known)
     if unknown:
-        raise ModelError(f"unknown field(s) {unknown} in {where}; valid: {sorted(known)}")
+        raise InputError(f"unknown field(s) {unknown} in {where}; valid: {sorted(known)}")
     return replace(obj, **changes)
 
 
 def _merge_named(base: dict[str, Prior], changes: dict, where: str) -> dict[str, Prior]:
     unknown = sorted(set(changes) - set(base))
     if unknown:
-        raise ModelError(f"unknown name(s) {unknown} in {where}; valid: {sorted(base)}")
+        raise InputError(f"unknown name(s) {unknown} in {where}; valid: {sorted(base)}")
     return {
         name: _update(prior, changes[name], f"{where}[{name!r}]") if name in changes else prior
         for name, prior in base.items()

@@ -15,7 +15,7 @@ import pandas as pd
 from forecast import bounds
 from forecast.core import HISTORY
 from forecast.data import Dataset
-from forecast.errors import ModelError
+from forecast.errors import InputError
 from forecast.model import cache
 from forecast.model.config import ModelConfig, model_config
 from forecast.model.observations import Design, build_design
@@ -59,13 +59,13 @@ class FitSettings:
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
-            raise ModelError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
+            raise InputError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
         for bound in (bounds.FIT_DRAWS, bounds.TUNE, bounds.CHAINS, bounds.SEED):
             bound.check(getattr(self, bound.name))
         if isinstance(self.target_accept, bool) or not (
             isinstance(self.target_accept, int | float) and 0 < self.target_accept < 1
         ):
-            raise ModelError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
+            raise InputError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
 
 
 @dataclass(frozen=True)
@@ -406,7 +406,7 @@ def fit(
     from forecast.model.stockflow import build_model
 
     if not isinstance(dataset, Dataset):
-        raise ModelError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
+        raise InputError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
     config = config if isinstance(config, ModelConfig) else model_config(config)
     settings = FitSettings(draws, tune, chains, seed, sampler, target_accept)
     design = build_design(dataset, config)
