@@ -19,12 +19,12 @@ _LAZY = {
     "attribute": "forecast.attribution",
     "BacktestResult": "forecast.backtest",
     "backtest": "forecast.backtest",
-    "MODELS": "forecast.baselines",
+    "MODELS": "forecast.registry",
     "Forecaster": "forecast.baselines",
     "Predictive": "forecast.baselines",
     "TooShortError": "forecast.baselines",
-    "forecast_series": "forecast.baselines",
-    "get_forecaster": "forecast.baselines",
+    "forecast_series": "forecast.backtest",
+    "get_forecaster": "forecast.registry",
     "Dataset": "forecast.data",
     "load_dataset": "forecast.data",
     "validate_dir": "forecast.data",
@@ -108,15 +108,8 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and editors see; nothing here runs
     from forecast.attribution import attribute
-    from forecast.backtest import BacktestResult, backtest
-    from forecast.baselines import (
-        MODELS,
-        Forecaster,
-        Predictive,
-        TooShortError,
-        forecast_series,
-        get_forecaster,
-    )
+    from forecast.backtest import BacktestResult, backtest, forecast_series
+    from forecast.baselines import Forecaster, Predictive, TooShortError
     from forecast.data import Dataset, load_dataset, validate_dir
     from forecast.errors import (
         ComputeGapError,
@@ -132,6 +125,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing here runs
     from forecast.model import Fit, fit
     from forecast.periods import Period, parse_period
     from forecast.projection import Projection, project
+    from forecast.registry import MODELS, get_forecaster
     from forecast.report import plot_additions, plot_coverage, plot_fan, plot_stocks, report
     from forecast.runner import RunResult, run_scenarios
     from forecast.scenarios import Scenario, list_scenarios, load_scenario, scenario_from_dict
