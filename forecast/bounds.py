@@ -128,8 +128,21 @@ def file_size_problem(path: Path, bound: Bound) -> str | None:
     return None
 
 
-def check_projection(*, horizon: object, draws: object, seed: object) -> None:
-    """Check the arguments every projection takes (before any fitting or allocating).
+#: What a projection reads from its fit's projection inputs (a Fit has ``projection_inputs``).
+PROJECTION_INPUTS = ("years", "n_full", "hist", "dynamics", "anchors", "wafer_plan")
+_UNCHECKED = object()
+
+
+def check_projection(
+    *,
+    horizon: object,
+    draws: object,
+    seed: object,
+    fit: object = _UNCHECKED,
+    chunk_size: object = _UNCHECKED,
+) -> None:
+    """Check the arguments every projection takes (before any fitting or allocating); ``fit``
+    and ``chunk_size`` when given.
 
     Raises
     ------
@@ -139,6 +152,21 @@ def check_projection(*, horizon: object, draws: object, seed: object) -> None:
     HORIZON.check(horizon)
     DRAWS.check_optional(draws)
     SEED.check(seed)
+    if fit is not _UNCHECKED and not (
+        hasattr(fit, "projection_inputs") or all(hasattr(fit, a) for a in PROJECTION_INPUTS)
+    ):
+        raise InputError(
+            f"fit must be a Fit (forecast.fit) or its ProjectionInputs, got {type(fit).__name__}"
+        )
+    if chunk_size is not _UNCHECKED:
+        check_positive(chunk_size, "chunk_size")
+
+
+def check_positive(value: object, label: str) -> int:
+    """Return ``value`` if it is a whole number >= 1, else raise :class:`forecast.InputError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InputError(f"{label} must be a whole number >= 1, got {reprlib.repr(value)}")
+    return int(value)
 
 
 #: Most quantile levels one call may ask for.

@@ -14,7 +14,7 @@ import pandas as pd
 from forecast import bounds
 from forecast.core import World, world_from
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
-from forecast.errors import InputError, ScenarioError
+from forecast.errors import InputError, ScenarioError, UsageError
 from forecast.io import write_atomic
 from forecast.metrics import BINDING, FLAGS, METRICS, UNITS, binding_shares
 from forecast.scenarios import Scenario, list_scenarios, load_scenario
@@ -85,6 +85,7 @@ class Projection:
         draws whose lag is censored (quantile columns empty: a share has none). The
         ``years_behind`` statistics are over the uncensored draws.
         """
+        quantiles = bounds.check_levels(quantiles, "quantiles")
         frames = []
         index = {
             "scenario": np.repeat(self.names, len(self.years)),
@@ -155,6 +156,7 @@ class Projection:
             ``scenario_a, scenario_b, year, metric, mean, q05..q95, p_positive`` (the posterior
             probability that ``a`` exceeds ``b``).
         """
+        quantiles = bounds.check_levels(quantiles, "quantiles")
         metrics = [metric] if metric else list(METRICS)
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
@@ -220,6 +222,10 @@ class Projection:
         """
         from forecast.report import figures  # matplotlib loads only here
 
+        if not isinstance(metric, str):
+            raise UsageError(f"metric must be a metric or plot name, got {metric!r:.60}")
+        scenarios = None if scenarios is None else _scenario_names(scenarios)
+
         limited = self.meta.get("first_limited_year")
         cutoff = limited - 1 if limited is not None else None
         if metric in figures.METRIC_INFO:
@@ -238,7 +244,7 @@ class Projection:
 
     def subset(self, scenarios: Sequence[str]) -> Projection:
         """The same projection with only ``scenarios`` (in that order; repeats dropped)."""
-        names = list(dict.fromkeys(scenarios))
+        names = list(dict.fromkeys(_scenario_names(scenarios)))
         rows = [self._index(name) for name in names]
         values = {m: v[rows] for m, v in self.values.items()}
         chosen = [self.scenarios[i] for i in rows]
@@ -305,6 +311,17 @@ class Projection:
                     writer.write_table(pa.Table.from_arrays(columns, schema=schema))
 
         return write_atomic(path, write)
+
+
+def _scenario_names(scenarios: object) -> list[str]:
+    """Scenario names given as one name or a sequence of names; a UsageError otherwise."""
+    if isinstance(scenarios, str):
+        return [scenarios]
+    if isinstance(scenarios, Iterable) and not isinstance(scenarios, bytes | dict):
+        names = list(scenarios)
+        if all(isinstance(name, str) for name in names):
+            return names
+    raise UsageError(f"scenarios must be scenario names, got {scenarios!r:.60}")
 
 
 def resolve_scenarios(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
@@ -382,7 +399,7 @@ def project(
     InputError
         For an argument outside :mod:`forecast.bounds`, or a projection too large.
     """
-    bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    bounds.check_projection(horizon=horizon, draws=draws, seed=seed, fit=fit, chunk_size=chunk_size)
     resolved = resolve_scenarios(scenarios)
     base = world_from(fit, horizon, draws, seed)
     _check_size(len(resolved), base)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
@@ -442,3 +443,22 @@ def fit(
             stacklevel=2,
         )
     return result
+
+
+def check_fit_options(options: object) -> dict:
+    """``options`` as keyword arguments of :func:`fit` other than the dataset and seed (None
+    gives none); a :class:`forecast.UsageError` for anything else, before any work.
+
+    Their values are checked by :func:`fit` itself, before it samples.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise InputError(
+            f"fit_options must be a dict of forecast.fit's options, got {options!r:.60}"
+        )
+    valid = sorted(set(inspect.signature(fit).parameters) - {"dataset", "seed"})
+    unknown = sorted(repr(key) for key in options if key not in valid)
+    if unknown:
+        raise InputError(f"fit_options: unknown option(s) {', '.join(unknown)}; valid: {valid}")
+    return dict(options)
