@@ -335,6 +335,9 @@ class BaseForecaster:
             If the model fails on the history.
         """
         levels = bounds.check_levels(levels, "levels")
+        names = [level_column(q) for q in levels]
+        if len(set(names)) < len(names):
+            raise InputError(f"levels must differ in their column names ({names}), got {levels}")
         return self.predictive(horizon).to_frame(levels)
 
     def __call__(self, dataset: Dataset, series_id: str, horizon: int) -> Predictive:

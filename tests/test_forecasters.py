@@ -97,6 +97,8 @@ def test_misuse_is_a_usage_error(dataset) -> None:
     fitted = NaiveForecaster().fit(History.of(dataset, "capex"))
     with pytest.raises(UsageError, match="levels must be 1 to 99 increasing probabilities"):
         fitted.predict(2, levels=(0.5, 0.1))
+    with pytest.raises(UsageError, match="levels must differ in their column names"):
+        fitted.predict(2, levels=(0.05, 0.05 + 1e-9))
     with pytest.raises(UsageError, match="horizon must be a whole number from 1 to 50"):
         fitted.predict(0)
 
