@@ -10,7 +10,8 @@ import pytest
 
 from forecast import load_dataset
 from forecast.backtest import DEFAULT_MODELS, backtest, backtestable_series
-from forecast.baselines import MODELS, clear_fit_cache, get_forecaster, yearly_history
+from forecast.baselines import clear_fit_cache, yearly_history
+from forecast.registry import MODELS, get_forecaster
 
 SERIES = "msft_capex_usd_bn"
 

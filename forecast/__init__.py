@@ -19,17 +19,18 @@ _LAZY = {
     "attribute": "forecast.attribution",
     "BacktestResult": "forecast.backtest",
     "backtest": "forecast.backtest",
-    "MODELS": "forecast.baselines",
+    "MODELS": "forecast.registry",
     "Forecaster": "forecast.baselines",
     "Predictive": "forecast.baselines",
     "TooShortError": "forecast.baselines",
-    "forecast_series": "forecast.baselines",
-    "get_forecaster": "forecast.baselines",
+    "forecast_series": "forecast.backtest",
+    "get_forecaster": "forecast.registry",
     "Dataset": "forecast.data",
     "load_dataset": "forecast.data",
     "validate_dir": "forecast.data",
     "ComputeGapError": "forecast.errors",
     "DataError": "forecast.errors",
+    "FitError": "forecast.errors",
     "InputError": "forecast.errors",
     "ModelError": "forecast.errors",
     "OutputError": "forecast.errors",
@@ -37,6 +38,7 @@ _LAZY = {
     "ScenarioError": "forecast.errors",
     "DaskEvaluator": "forecast.evaluation",
     "InProcessEvaluator": "forecast.evaluation",
+    "UsageError": "forecast.errors",
     "Fit": "forecast.model",
     "fit": "forecast.model",
     "Period": "forecast.periods",
@@ -71,6 +73,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "Fit",
+    "FitError",
     "Forecaster",
     "InProcessEvaluator",
     "InputError",
@@ -86,6 +89,7 @@ __all__ = [
     "ScenarioError",
     "SweepResult",
     "TooShortError",
+    "UsageError",
     "__version__",
     "attribute",
     "backtest",
@@ -110,30 +114,26 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and editors see; nothing here runs
     from forecast.attribution import attribute
-    from forecast.backtest import BacktestResult, backtest
-    from forecast.baselines import (
-        MODELS,
-        Forecaster,
-        Predictive,
-        TooShortError,
-        forecast_series,
-        get_forecaster,
-    )
+    from forecast.backtest import BacktestResult, backtest, forecast_series
+    from forecast.baselines import Forecaster, Predictive, TooShortError
     from forecast.data import Dataset, load_dataset, validate_dir
     from forecast.errors import (
         ComputeGapError,
         DataError,
+        FitError,
         InputError,
         ModelError,
         OutputError,
         Problem,
         ScenarioError,
+        UsageError,
     )
     from forecast.evaluation import DaskEvaluator, InProcessEvaluator
     from forecast.model import Fit, fit
     from forecast.periods import Period, parse_period
     from forecast.priors import Prior
     from forecast.projection import Projection, project
+    from forecast.registry import MODELS, get_forecaster
     from forecast.report import plot_additions, plot_coverage, plot_fan, plot_stocks, report
     from forecast.runner import RunResult, run_scenarios
     from forecast.scenarios import Scenario, list_scenarios, load_scenario, scenario_from_dict

@@ -15,8 +15,9 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
+from forecast import bounds
 from forecast.engine import project_chunk
-from forecast.errors import ScenarioError
+from forecast.errors import ScenarioError, UsageError
 from forecast.projection import Projection
 from forecast.quantiles import QUANTILES, quantile_column
 from forecast.scenarios import Scenario
@@ -57,6 +58,16 @@ def attribution_draws(
     dict of str to numpy.ndarray
         One (draw,) array per differing lever, and ``total``; the levers sum to the total.
     """
+    if not isinstance(projection, Projection):
+        got = type(projection).__name__
+        raise UsageError(f"projection must be a Projection (see forecast.project), got {got}")
+    if isinstance(year, bool) or not isinstance(year, int | np.integer):
+        raise UsageError(f"year must be a whole number, got {year!r:.60}")
+    if not isinstance(metric, str) or metric not in projection.values:
+        raise UsageError(
+            f"metric must be a metric of the projection (forecast.metrics.METRICS), got "
+            f"{metric!r:.60}"
+        )
     if projection.world is None:
         raise ScenarioError("this projection does not carry its world; use forecast.project")
     target = projection.scenarios[projection._index(scenario)]
@@ -119,7 +130,11 @@ def attribute(
     ScenarioError
         Unknown scenario or year, a projection without its world, or more than
         :data:`MAX_LEVERS` differing levers.
+    UsageError
+        An argument of the wrong type: ``projection`` not a Projection, ``year`` not a whole
+        number, an unknown ``metric``, ``quantiles`` not increasing probabilities.
     """
+    quantiles = bounds.check_levels(quantiles, "quantiles")
     draws = attribution_draws(projection, scenario, base, year, metric)
     rows = []
     for lever, values in draws.items():

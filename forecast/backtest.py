@@ -17,16 +17,25 @@ after T is read) and forecasts T+1..T+H; the forecasts are scored against what h
 (:data:`SCORING_COLUMNS`).
 
 Comparisons are matched: at an origin where any requested model cannot forecast (too short, or
-the fit fails), no model is scored and the reason is listed in ``skipped``.
+the fit fails), no model is scored and the reason is listed in ``skipped`` (unless
+``fallback`` forecasts a too-short series with the naive baseline).
+
+This module is the forecasters' orchestrator: it fits and predicts them
+(:mod:`forecast.baselines`' contract), owns model choice (``auto``, :class:`AutoForecaster`,
+registered here) and the fallback to naive (:func:`fit_with_fallback`), and requires the
+aliases of the forecasters in one run to differ.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import reprlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -35,14 +44,21 @@ from scipy import special
 from forecast import bounds
 from forecast.baselines import (
     QUANTILE_COLUMNS,
+    BaseForecaster,
     Forecaster,
+    History,
+    NaiveForecaster,
     Predictive,
+    TooShortError,
+    check_history,
     check_horizon,
-    get_forecaster,
-    yearly_history,
 )
 from forecast.data import Dataset, load_dataset
-from forecast.errors import ModelError
+from forecast.errors import InputError, ModelError
+from forecast.registry import get_forecaster, register
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: Models backtested when none are named (``naive`` is always added as the reference).
 DEFAULT_MODELS: tuple[str, ...] = ("naive", "ets", "sarimax", "ucm")
@@ -126,6 +142,7 @@ def backtest(
     horizon: int = 3,
     *,
     seed: int = 0,
+    fallback: bool | Forecaster = False,
 ) -> BacktestResult:
     """Rolling-origin, expanding-window backtest.
 
@@ -134,17 +151,24 @@ def backtest(
     data : Dataset, str, pathlib.Path or None
         The data directory (shipped data when None), or a loaded dataset: its directory is
         re-read with ``until=origin`` for each origin, never past the dataset's own cut-off.
-    series : iterable of str, optional
+    series : str or iterable of str, optional
         Series to test; default: every annual series with at least :data:`MIN_POINTS` values.
-    models : sequence of str or Forecaster
-        Registry names or forecaster objects; the naive baseline is always included.
-    origins : iterable of int, optional
-        Origin years; default per series: every year from the one where the series has
-        enough values for all models up to the year before its last value.
+    models : str, Forecaster or a sequence of them
+        Registry names (:data:`forecast.registry.MODELS`) or forecasters; their aliases must
+        differ (two SARIMAX of different orders are ``sarimax`` and ``sarimax(2,1,0)``). The
+        naive baseline is always included. Results are labelled by alias.
+    origins : int or iterable of int, optional
+        Origin years (within :data:`forecast.bounds.YEAR`, at most
+        :data:`forecast.bounds.ORIGINS` of them); default per series: every year from the one
+        where the series has enough values for all models up to the year before its last value.
     horizon : int
         Forecast years T+1..T+horizon are scored.
     seed : int
-        Seed of the predictive draws.
+        Seed of the predictive draws of the models given by name.
+    fallback : bool or Forecaster
+        Where a series is too short for a model at an origin, forecast it with the naive
+        baseline (True) or this forecaster instead of skipping the origin; ``used`` and
+        ``note`` say so.
 
     Returns
     -------
@@ -153,20 +177,30 @@ def backtest(
     Raises
     ------
     DataError
-        Unknown series id.
-    ModelError
-        Unknown model name, horizon < 1, or a named series that is not annual.
+        Bad data, or an unknown series id.
+    UsageError
+        An argument of the wrong type or value (the message names it): an unknown model name,
+        two forecasters with one alias, a horizon, seed or origin outside
+        :mod:`forecast.bounds`. (An :class:`forecast.InputError`, so also a ``ModelError``
+        as before.)
+    FitError
+        A named series that is not annual.
     """
     horizon = check_horizon(horizon)
     bounds.SEED.check(seed)
+    fallback = _check_fallback(fallback, seed)
+    series = _names(series, "series")
+    origins = _origins(origins)
     full = data if isinstance(data, Dataset) else load_dataset(data)
     forecasters = _forecasters(models, seed)
     need = max(f.min_length for f in forecasters.values())
     frames, skipped = [], []
-    for series_id in list(series) if series else backtestable_series(full):
-        history = yearly_history(full, series_id)
-        for origin in list(origins) if origins is not None else default_origins(history, need):
-            cases, skips = _evaluate(full, series_id, history, int(origin), horizon, forecasters)
+    for series_id in series if series else backtestable_series(full):
+        history = History.of(full, series_id)
+        for origin in origins if origins is not None else default_origins(history.values, need):
+            cases, skips = _evaluate(
+                full, series_id, history.values, origin, horizon, forecasters, fallback
+            )
             frames += cases
             skipped += skips
     cases = pd.concat(frames, ignore_index=True) if frames else _empty_cases()
@@ -200,22 +234,28 @@ def penalised_crps(crps: pd.Series, coverage_90: pd.Series) -> pd.Series:
 
 
 def select_model(
-    dataset: Dataset, series_id: str, horizon: int, candidates: Sequence[str], *, seed: int = 0
+    dataset: Dataset,
+    series_id: str,
+    horizon: int,
+    candidates: Sequence[str | Forecaster],
+    *,
+    seed: int = 0,
 ) -> tuple[str, str]:
     """The candidate with the lowest :func:`penalised_crps` in a backtest on ``dataset``, and why.
 
     Returns
     -------
-    (name, reason) : tuple of str
+    (alias, reason) : tuple of str
         ``naive`` when the series is too short to backtest the candidates. The reason gives
         every candidate's mean CRPS and 90 % coverage.
     """
     result = backtest(dataset, [series_id], candidates, horizon=horizon, seed=seed)
     if result.summary.empty:
-        need = max(get_forecaster(name).min_length for name in candidates) + 1
+        chosen = [_forecaster(candidate, seed) for candidate in candidates]
+        need = max(f.min_length for f in chosen) + 1
         return REFERENCE, (
-            f"too few values to compare {', '.join(candidates)} by backtest (needs {need}); "
-            "using naive"
+            f"too few values to compare {', '.join(f.alias for f in chosen)} by backtest "
+            f"(needs {need}); using naive"
         )
     table = result.summary.loc[series_id]
     penalised = penalised_crps(table["crps"], table["coverage_90"])
@@ -308,15 +348,108 @@ def mase_scale(train: pd.Series) -> float:
     return float(scale) if scale > 0 else np.nan
 
 
-def _forecasters(models: Sequence[str | Forecaster], seed: int) -> dict[str, Forecaster]:
-    chosen = [get_forecaster(m, seed=seed) if isinstance(m, str) else m for m in models]
+def _forecasters(
+    models: str | Forecaster | Sequence[str | Forecaster], seed: int
+) -> dict[str, Forecaster]:
+    """Alias -> forecaster, the naive reference first; aliases must differ."""
+    if isinstance(models, str) or not isinstance(models, Iterable):
+        models = [models]
+    chosen = [_forecaster(model, seed) for model in models]
     if not chosen:
-        raise ModelError("no models to backtest")
-    for forecaster in chosen:
-        if not isinstance(forecaster, Forecaster):
-            raise ModelError(f"{forecaster!r} is not a forecaster (see forecast.Forecaster)")
-    named = {f.name: f for f in chosen}
+        raise InputError("models: no models to backtest")
+    counts = Counter(f.alias for f in chosen)
+    for alias, count in counts.items():
+        if count > 1:
+            raise InputError(
+                f"models: alias {alias!r} is used by {count} forecasters; aliases must be "
+                "unique in a run (give each forecaster a distinct alias=...)"
+            )
+    named = {f.alias: f for f in chosen}
     return {REFERENCE: named.get(REFERENCE) or get_forecaster(REFERENCE, seed=seed), **named}
+
+
+def _forecaster(model: object, seed: int) -> Forecaster:
+    """A registry name, a forecaster, or an old-style callable forecaster (wrapped)."""
+    if isinstance(model, str):
+        return get_forecaster(model, seed=seed)
+    if isinstance(model, Forecaster):
+        return model
+    if callable(model) and isinstance(getattr(model, "name", None), str):
+        if isinstance(getattr(model, "min_length", None), int):
+            return CallableForecaster(model)
+    raise InputError(
+        f"models: {reprlib.repr(model)} is not a forecaster (see forecast.Forecaster) or a "
+        "model name"
+    )
+
+
+def _names(values: object, label: str) -> list[str] | None:
+    """None, one name, or an iterable of names, as a list (None stays None)."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return [values]
+    if not isinstance(values, Iterable) or isinstance(values, bytes | dict):
+        raise InputError(f"{label} must be a name or a list of names, got {reprlib.repr(values)}")
+    names = list(values)
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"{label} must hold names (text), got {reprlib.repr(name)}")
+    return names
+
+
+def _origins(origins: object) -> list[int] | None:
+    """None, one year, or an iterable of years within :data:`forecast.bounds.YEAR`."""
+    if origins is None:
+        return None
+    if not isinstance(origins, Iterable) or isinstance(origins, str | bytes | dict):
+        origins = [origins]
+    years = []
+    for year in origins:
+        years.append(bounds.YEAR.check(year, "origins: a year"))
+        if len(years) > bounds.ORIGINS.high:
+            bounds.ORIGINS.check(len(years), "origins: the number of years")
+    return years
+
+
+def _check_fallback(fallback: object, seed: int) -> Forecaster | None:
+    """False -> None; True -> the naive baseline; a forecaster stays itself."""
+    if fallback is None:
+        return None
+    if isinstance(fallback, bool | np.bool_):
+        return NaiveForecaster(seed=seed) if fallback else None
+    if isinstance(fallback, Forecaster):
+        return fallback
+    raise InputError(f"fallback must be True, False or a forecaster, got {reprlib.repr(fallback)}")
+
+
+def fit_with_fallback(
+    forecaster: Forecaster, history: History, fallback: Forecaster | None
+) -> tuple[Forecaster, str]:
+    """``forecaster.fit(history)``, or ``fallback`` fitted where the series is too short.
+
+    Returns
+    -------
+    (fitted, note) : tuple
+        The fitted forecaster, and why the fallback was used ("" when it was not).
+
+    Raises
+    ------
+    TooShortError
+        If the series is too short and there is no fallback (or it is too short for that too).
+    FitError
+        If the fit fails.
+    """
+    try:
+        return forecaster.fit(history), ""
+    except TooShortError as err:
+        if fallback is None:
+            raise
+        note = (
+            f"{forecaster.alias} needs {err.min_length} values, the series has {err.n}: "
+            f"fell back to {fallback.alias}"
+        )
+        return fallback.fit(history), note
 
 
 def _evaluate(
@@ -326,26 +459,30 @@ def _evaluate(
     origin: int,
     horizon: int,
     forecasters: dict[str, Forecaster],
+    fallback: Forecaster | None = None,
 ) -> tuple[list[pd.DataFrame], list[tuple]]:
     """Cases of one series at one origin, or the reasons it was skipped."""
     actual = history[(history.index > origin) & (history.index <= origin + horizon)]
     if actual.empty:
         return [], [(series_id, origin, "*", f"no value in {origin + 1}-{origin + horizon}")]
     as_of = _as_of(full.data_dir, origin)
-    train = yearly_history(as_of, series_id)
-    if train.empty:
+    train = History.of(as_of, series_id)
+    if not len(train):
         return [], [(series_id, origin, "*", f"no value up to {origin}")]
-    steps = horizon + origin - int(train.index[-1])
+    steps = horizon + origin - int(train.values.index[-1])
     predictions, failures = {}, []
-    for name, forecaster in forecasters.items():
+    for alias, forecaster in forecasters.items():
         try:
-            predictions[name] = forecaster(as_of, series_id, steps)
-        except ModelError as err:
-            failures.append((series_id, origin, name, str(err)))
+            fitted, note = fit_with_fallback(forecaster, train, fallback)
+            prediction = fitted.predictive(steps)
+            predictions[alias] = replace(prediction, note=note) if note else prediction
+        except ModelError as err:  # a FitError, or a horizon out of bounds after a gap
+            failures.append((series_id, origin, alias, str(err)))
     if failures:
         return [], failures
     return [
-        score(p, actual, train, origin).assign(model=name) for name, p in predictions.items()
+        score(p, actual, train.values, origin).assign(model=alias)
+        for alias, p in predictions.items()
     ], []
 
 
@@ -407,3 +544,152 @@ def _overall(cases: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     overall["crps_skill"] = 1 - np.exp(log_ratio.groupby(level="model", sort=False).mean())
     overall["wins"] = summary["best"].groupby(level="model", sort=False).sum().astype(int)
     return overall[columns]
+
+
+def forecast_series(
+    dataset: Dataset,
+    series_id: str,
+    horizon: int,
+    model: str | Forecaster = "auto",
+    *,
+    fallback: bool | Forecaster = False,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Forecast one series ``horizon`` years past its last observed value.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Data to fit on (load it with ``until=`` to forecast from an earlier year).
+    series_id : str
+        An annual series.
+    horizon : int
+        Years ahead, 1 to 50.
+    model : str or Forecaster
+        A name in :data:`forecast.registry.MODELS` (default ``auto``) or a forecaster.
+    fallback : bool or Forecaster
+        If the series is too short for ``model``, use the naive baseline (True) or this
+        forecaster instead of raising.
+    seed : int
+        Seed of the predictive draws of a model given by name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`forecast.baselines.FORECAST_COLUMNS`, one row per year; ``model`` is
+        the alias of the model that produced the numbers, and ``attrs["note"]`` says why when
+        it differs from ``model``.
+
+    Raises
+    ------
+    UsageError
+        An unknown model, a horizon or seed outside :mod:`forecast.bounds`, a ``dataset`` that
+        is not a Dataset, a bad ``fallback``. (An :class:`forecast.InputError`, so also a
+        ``ModelError`` as before.)
+    DataError
+        Unknown series.
+    FitError
+        Series not annual, too short (without ``fallback``), or a fit that fails.
+    """
+    bounds.SEED.check(seed)
+    forecaster = _forecaster(model, seed)
+    horizon = check_horizon(horizon)
+    backup = _check_fallback(fallback, seed)
+    fitted, note = fit_with_fallback(forecaster, History.of(dataset, series_id), backup)
+    prediction = fitted.predictive(horizon)
+    return (replace(prediction, note=note) if note else prediction).to_frame()
+
+
+@dataclass(frozen=True)
+class AutoForecaster(BaseForecaster):
+    """Pick, per series, the candidate with the lowest CRPS, penalised for 90 % coverage away
+    from nominal (:func:`penalised_crps`), in a backtest on the history's data.
+
+    The backtest uses only the history's dataset (origins before its last value), so ``auto``
+    can itself be backtested without leakage. The choice is made for the horizon asked for,
+    so ``fit`` only keeps the history and :meth:`predictive` backtests the candidates at that
+    horizon, then fits and predicts the one it picked. Its prediction's ``note`` says which
+    model it picked and why (every candidate's score, CRPS and coverage), then the picked
+    model's own note; a series too short to compare candidates gets the naive baseline, with
+    the reason.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the candidates given by name.
+    candidates : tuple of str or Forecaster
+        Registry names or forecasters, with distinct aliases.
+    alias : str, keyword-only
+        See :class:`forecast.baselines.BaseForecaster`.
+    """
+
+    seed: int = 0
+    candidates: tuple[str | Forecaster, ...] = ("naive", "ets", "sarimax", "ucm")
+    name: ClassVar[str] = "auto"
+    min_length: ClassVar[int] = NaiveForecaster.min_length
+
+    def __post_init__(self) -> None:
+        bounds.SEED.check(self.seed, "seed")
+        if not isinstance(self.candidates, tuple) or not self.candidates:
+            raise InputError(
+                "candidates must be a non-empty tuple of model names or forecasters, got "
+                f"{reprlib.repr(self.candidates)}"
+            )
+        _forecasters(self.candidates, self.seed)  # unknown names, repeated aliases
+        super().__post_init__()
+
+    def fit(self, history: History) -> Self:
+        """Keep ``history`` (the choice needs the horizon: see :meth:`predictive`).
+
+        Raises
+        ------
+        TooShortError
+            Fewer than 3 values (too few even for the naive baseline).
+        """
+        history = check_history(history)
+        if len(history) < self.min_length:
+            raise TooShortError(history.series_id, self.alias, len(history), self.min_length)
+        self._remember(history)
+        return self
+
+    def predictive(self, horizon: int) -> Predictive:
+        """The picked candidate's forecast, with the reason it was picked in the note."""
+        horizon = check_horizon(horizon)
+        history = self._fitted()
+        assert isinstance(history, History)
+        choice, reason = select_model(
+            history.dataset, history.series_id, horizon, self.candidates, seed=self.seed
+        )
+        chosen = _forecasters(self.candidates, self.seed)[choice]
+        prediction = chosen.fit(history).predictive(horizon)
+        return replace(prediction, note="; ".join(filter(None, [reason, prediction.note])))
+
+
+@dataclass(frozen=True, eq=False)
+class CallableForecaster(BaseForecaster):
+    """An old-style forecaster, ``forecaster(dataset, series_id, horizon) -> Predictive`` with
+    ``name`` and ``min_length`` attributes, under the current contract (its alias is its
+    ``name``). :func:`backtest` wraps such objects itself."""
+
+    function: object = None
+
+    def __post_init__(self) -> None:
+        if not self.alias:
+            object.__setattr__(self, "alias", self.function.name)  # type: ignore[attr-defined]
+        super().__post_init__()
+
+    @property
+    def min_length(self) -> int:  # type: ignore[override]
+        return self.function.min_length  # type: ignore[attr-defined]
+
+    def fit(self, history: History) -> Self:
+        self._remember(check_history(history))
+        return self
+
+    def predictive(self, horizon: int) -> Predictive:
+        history = self._fitted()
+        assert isinstance(history, History)
+        return self.function(history.dataset, history.series_id, horizon)  # type: ignore[operator]
+
+
+register("auto", AutoForecaster)

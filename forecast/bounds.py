@@ -8,8 +8,10 @@ allowed range, so a bad value is a usage error with exit code 2) and by the Pyth
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +139,41 @@ def check_projection(*, horizon: object, draws: object, seed: object) -> None:
     HORIZON.check(horizon)
     DRAWS.check_optional(draws)
     SEED.check(seed)
+
+
+def check_positive(value: object, label: str) -> int:
+    """Return ``value`` if it is a whole number >= 1, else raise :class:`forecast.InputError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InputError(f"{label} must be a whole number >= 1, got {reprlib.repr(value)}")
+    return int(value)
+
+
+#: Most quantile levels one call may ask for.
+MAX_LEVELS = 99
+
+
+def check_levels(levels: object, label: str = "levels") -> tuple[float, ...]:
+    """Return quantile levels as a tuple of floats, or raise :class:`forecast.InputError`.
+
+    ``levels`` must be a non-empty sequence of at most :data:`MAX_LEVELS` numbers, each
+    strictly between 0 and 1, in increasing order (e.g. ``(0.05, 0.5, 0.95)``).
+    """
+    values: tuple | None = None
+    if not isinstance(levels, str | bytes):
+        try:
+            values = tuple(levels)  # type: ignore[arg-type]
+        except TypeError:
+            values = None
+    valid = (
+        values is not None
+        and 0 < len(values) <= MAX_LEVELS
+        and all(isinstance(q, numbers.Real) and not isinstance(q, bool) for q in values)
+        and all(0 < q < 1 for q in values)
+        and all(a < b for a, b in itertools.pairwise(values))
+    )
+    if not valid:
+        raise InputError(
+            f"{label} must be 1 to {MAX_LEVELS} increasing probabilities strictly between 0 and 1 "
+            f"(quantile levels), got {reprlib.repr(levels)}"
+        )
+    return tuple(float(q) for q in values)  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ import numpy as np
 
 from forecast import core
 from forecast._kernels import OUTPUTS, project_rows
-from forecast.errors import Problem, ScenarioError
+from forecast.errors import Problem, ScenarioError, UsageError
 from forecast.scenarios import LEVERS, Scenario
 
 #: The model's world over data years and projection (see :class:`forecast.core.World`).
@@ -89,7 +89,7 @@ def baseline(inputs: object, horizon: int, rng: np.random.Generator) -> Baseline
     missing += [f for f in core.DYNAMICS if f not in inputs.dynamics]
     missing += [f for f in core.ANCHORS if f not in inputs.anchors]
     if missing:
-        raise TypeError(f"projection inputs lack {', '.join(missing)}")
+        raise UsageError(f"projection inputs lack {', '.join(missing)}")
     return core.extend(inputs, horizon, rng)
 
 

@@ -1,8 +1,25 @@
-"""Errors raised for bad user input: each carries every problem found, with file and line.
+"""The error family: what a public call raises when it cannot do what was asked.
 
-Every error the package raises on purpose derives from :class:`ComputeGapError`: the command
-line turns those into a message and exit code 2, and a caller of the Python API can catch
-that one class.
+Every error the package raises on purpose derives from :class:`ComputeGapError` (the command
+line turns those into a message and exit code 2; a caller of the Python API can catch that one
+class). A public call raises one of its five kinds, never a bare ``TypeError``, ``ValueError``
+or ``KeyError``:
+
+- :class:`DataError`: the data files (CSV) are missing, unreadable or invalid; lists every
+  problem with file and line.
+- :class:`ScenarioError`: a scenario or sweep file (or dict) is invalid; lists every problem
+  with file and field.
+- :class:`FitError`: a model cannot be fitted to the data as asked: a series too short or not
+  annual, values outside a transform's domain, an estimation that fails, a series the model
+  does not measure.
+- :class:`UsageError`: an argument has the wrong type or value (it names the argument, what it
+  must be and what it got). Also a ``ValueError``.
+- :class:`OutputError`: an output target cannot be written safely.
+
+Two older names stay importable: :class:`ModelError`, the base of :class:`FitError` and
+:class:`InputError` (so ``except ModelError`` catches what it caught before), and
+:class:`InputError`, the :class:`UsageError` the forecasting calls and the bounds raise (also a
+``ModelError``).
 """
 
 from __future__ import annotations
@@ -57,7 +74,8 @@ def cap_problems(problems: list[Problem], per_file: int) -> list[Problem]:
 
 
 class ComputeGapError(Exception):
-    """Base of every error compute-gap raises for bad input or an unusable output target."""
+    """Base of every error compute-gap raises on purpose: bad data, scenarios or arguments, a
+    model that cannot be fitted, an output target that cannot be written."""
 
 
 class _ProblemsError(ComputeGapError):
@@ -87,11 +105,25 @@ class ScenarioError(_ProblemsError):
 
 
 class ModelError(ComputeGapError):
-    """A model cannot be fitted as asked (series too short, unknown model, bad horizon)."""
+    """A model cannot be used as asked. Kept for compatibility: it is the base of
+    :class:`FitError` and :class:`InputError`, and nothing raises it directly any more."""
 
 
-class InputError(ModelError, ValueError):
-    """An argument is outside its documented bounds (see :mod:`forecast.bounds`)."""
+class FitError(ModelError):
+    """A model cannot be fitted to the data as asked: a series too short for it
+    (:class:`forecast.TooShortError`) or not annual, values outside its transform's domain,
+    an estimation that fails or gives a non-finite forecast, a series it does not measure."""
+
+
+class UsageError(ComputeGapError, ValueError):
+    """A public call got an argument of the wrong type or value; the message names the
+    argument, what it must be and what it got."""
+
+
+class InputError(UsageError, ModelError):
+    """An argument outside its documented bounds (:mod:`forecast.bounds`) or choices (an
+    unknown model name, a duplicate alias): a :class:`UsageError`, and a :class:`ModelError`
+    as it was before :class:`UsageError` existed."""
 
 
 class OutputError(ComputeGapError):

@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import reprlib
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from forecast.errors import OutputError
+from forecast.errors import OutputError, UsageError
 
 MANIFEST = "manifest.json"
 PACKAGE = "compute-gap"
@@ -302,6 +303,8 @@ def check_target(
 def absolute(target: str | Path) -> Path:
     """The absolute path of an output directory; a symbolic link is followed, so the
     directory it points to receives the set and the link stays."""
+    if not isinstance(target, str | os.PathLike) or "\x00" in str(os.fspath(target)):
+        raise UsageError(f"an output directory must be a path, got {reprlib.repr(target)}")
     path = Path(os.path.abspath(target))
     return path.resolve() if path.is_symlink() else path
 

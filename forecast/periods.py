@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from forecast.errors import UsageError
+
 _PERIOD_RE = re.compile(r"^(\d{4})(?:-([QH])([1-4]))?$")
 _MONTHS = {"A": 12, "Q": 3, "H": 6}
 
@@ -58,19 +60,20 @@ def parse_period(text: object) -> Period:
 
     Raises
     ------
-    ValueError
-        If the label is not one of the three forms or the year is outside 1900..2100.
+    UsageError
+        (a ``ValueError``) If the label is not one of the three forms or the year is outside
+        1900..2100.
     """
     if not isinstance(text, str):
-        raise ValueError(f"period must be text, got {type(text).__name__}")
+        raise UsageError(f"period must be text, got {type(text).__name__}")
     match = _PERIOD_RE.match(text.strip())
     if match is None:
-        raise ValueError(f"unparseable period {text!r} (expected YYYY, YYYY-Qn or YYYY-Hn)")
+        raise UsageError(f"unparseable period {text!r} (expected YYYY, YYYY-Qn or YYYY-Hn)")
     year = int(match.group(1))
     if not 1900 <= year <= 2100:
-        raise ValueError(f"period {text!r} has a year outside 1900..2100")
+        raise UsageError(f"period {text!r} has a year outside 1900..2100")
     freq = match.group(2) or "A"
     index = int(match.group(3) or 1)
     if freq == "H" and index > 2:
-        raise ValueError(f"unparseable period {text!r}: a half-year is H1 or H2")
+        raise UsageError(f"unparseable period {text!r}: a half-year is H1 or H2")
     return Period(year, freq, index)

@@ -15,7 +15,7 @@ import pandas as pd
 from forecast import bounds
 from forecast.core import ProjectionInputs, World
 from forecast.engine import DEFAULT_CHUNK, check_starts, project_chunk
-from forecast.errors import InputError, ScenarioError
+from forecast.errors import InputError, ScenarioError, UsageError
 from forecast.evaluation import Evaluator, InProcessEvaluator, Posterior, prepare
 from forecast.io import write_atomic
 from forecast.metrics import BINDING, FLAGS, METRICS, UNITS, binding_shares
@@ -82,6 +82,7 @@ class Projection:
         draws whose lag is censored (quantile columns empty: a share has none). The
         ``years_behind`` statistics are over the uncensored draws.
         """
+        quantiles = bounds.check_levels(quantiles, "quantiles")
         frames = []
         index = {
             "scenario": np.repeat(self.names, len(self.years)),
@@ -152,6 +153,7 @@ class Projection:
             ``scenario_a, scenario_b, year, metric, mean, q05..q95, p_positive`` (the posterior
             probability that ``a`` exceeds ``b``).
         """
+        quantiles = bounds.check_levels(quantiles, "quantiles")
         metrics = [metric] if metric else list(METRICS)
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
@@ -217,6 +219,10 @@ class Projection:
         """
         from forecast.report import figures  # matplotlib loads only here
 
+        if not isinstance(metric, str):
+            raise UsageError(f"metric must be a metric or plot name, got {metric!r:.60}")
+        scenarios = None if scenarios is None else _scenario_names(scenarios)
+
         limited = self.meta.get("first_limited_year")
         cutoff = limited - 1 if limited is not None else None
         if metric in figures.METRIC_INFO:
@@ -235,7 +241,7 @@ class Projection:
 
     def subset(self, scenarios: Sequence[str]) -> Projection:
         """The same projection with only ``scenarios`` (in that order; repeats dropped)."""
-        names = list(dict.fromkeys(scenarios))
+        names = list(dict.fromkeys(_scenario_names(scenarios)))
         rows = [self._index(name) for name in names]
         values = {m: v[rows] for m, v in self.values.items()}
         chosen = [self.scenarios[i] for i in rows]
@@ -302,6 +308,17 @@ class Projection:
                     writer.write_table(pa.Table.from_arrays(columns, schema=schema))
 
         return write_atomic(path, write)
+
+
+def _scenario_names(scenarios: object) -> list[str]:
+    """Scenario names given as one name or a sequence of names; a UsageError otherwise."""
+    if isinstance(scenarios, str):
+        return [scenarios]
+    if isinstance(scenarios, Iterable) and not isinstance(scenarios, bytes | dict):
+        names = list(scenarios)
+        if all(isinstance(name, str) for name in names):
+            return names
+    raise UsageError(f"scenarios must be scenario names, got {scenarios!r:.60}")
 
 
 def resolve_scenarios(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:
@@ -390,6 +407,7 @@ def project(
         model nor projection inputs, or a projection too large.
     """
     bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    bounds.check_positive(chunk_size, "chunk_size")
     resolved = resolve_scenarios(scenarios)
     prepared = prepare(fit, horizon, seed, draws)
     base = prepared.world

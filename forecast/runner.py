@@ -197,8 +197,10 @@ def run_scenarios(
         If ``out`` cannot be replaced safely (checked before fitting, and again at the end).
     """
     from forecast.model import fit as fit_model  # PyMC imports are slow: only when fitting
+    from forecast.model.fitting import check_fit_options
 
     bounds.check_projection(horizon=horizon, draws=draws, seed=seed)
+    fit_options = check_fit_options(fit_options)
     if out is not None:
         check_target(out, overwrite=overwrite, names=result_files(xlsx))
     resolved = resolve_scenarios(scenarios)

@@ -14,7 +14,7 @@ import pytest
 import scoringrules as sr
 from scipy import special, stats
 
-from forecast import DataError, ModelError, load_dataset
+from forecast import DataError, ModelError, UsageError, load_dataset
 from forecast.backtest import (
     DEFAULT_MODELS,
     SCORING_COLUMNS,
@@ -25,18 +25,21 @@ from forecast.backtest import (
     penalised_crps,
 )
 from forecast.baselines import (
-    MODELS,
     QUANTILE_COLUMNS,
+    BaseForecaster,
     Calibration,
     EtsForecaster,
+    History,
     NaiveForecaster,
     Predictive,
+    SarimaxForecaster,
     calibration,
     calibration_scores,
     conformal_quantile,
     yearly_history,
 )
 from forecast.paths import shipped_dir
+from forecast.registry import MODELS
 from tests.conftest import EVENT, write_dataset
 
 H = 3
@@ -80,7 +83,7 @@ def test_intervals_are_calibrated_on_simulated_series(simulated, model: str, len
     data_dir, origin = simulated[length]
     forecaster = MODELS[model]() if model == "naive" else MODELS[model](calibrate=False)
     result = backtest(data_dir, models=[forecaster], origins=[origin], horizon=H)
-    cases = result.cases[result.cases["model"] == model]
+    cases = result.cases[result.cases["model"] == forecaster.alias]
     assert len(cases) == 600
     assert 0.85 <= cases["in90"].mean() <= 0.95
     assert 0.43 <= cases["in50"].mean() <= 0.57
@@ -123,7 +126,8 @@ def test_backtest_never_reads_after_the_origin(tmp_path: Path) -> None:
 
 @dataclass(frozen=True)
 class Spy:
-    """A forecaster that records the latest year it was shown, then acts as naive."""
+    """A forecaster that records the latest year it was shown, then acts as naive (an
+    old-style callable forecaster: the backtest still takes those)."""
 
     seen: list
     name: ClassVar[str] = "spy"
@@ -145,19 +149,22 @@ def test_forecasters_only_see_data_up_to_the_origin(tmp_path: Path) -> None:
 
 
 @dataclass(frozen=True)
-class Fixed:
+class Fixed(BaseForecaster):
     """A plug-in forecaster with draws only: lognormal around the last value."""
 
     name: ClassVar[str] = "fixed"
     min_length: ClassVar[int] = 1
 
-    def __call__(self, dataset, series_id: str, horizon: int) -> Predictive:
-        history = yearly_history(dataset, series_id)
+    def fit(self, history: History) -> Fixed:
+        self._remember(history)
+        return self
+
+    def predictive(self, horizon: int) -> Predictive:
+        history = self._fitted()
         rng = np.random.default_rng(0)
-        draws = history.iloc[-1] * np.exp(0.2 * rng.standard_normal((500, horizon)))
-        return Predictive(
-            series_id, self.name, history.index[-1] + np.arange(1, horizon + 1), draws
-        )
+        draws = history.values.iloc[-1] * np.exp(0.2 * rng.standard_normal((500, horizon)))
+        periods = history.values.index[-1] + np.arange(1, horizon + 1)
+        return Predictive(history.series_id, self.alias, periods, draws)
 
 
 def test_scores_by_hand(tmp_path: Path) -> None:
@@ -291,7 +298,7 @@ def test_calibration_scores_are_the_backtests_own_errors(tmp_path: Path) -> None
     data_dir = _write(tmp_path / "data", False)
     dataset = load_dataset(data_dir)
     ets = EtsForecaster()
-    result = backtest(data_dir, models=[EtsForecaster(calibrate=False)], horizon=H)
+    result = backtest(data_dir, models=[EtsForecaster(calibrate=False, alias="ets")], horizon=H)
     cases = result.cases.set_index(["series_id", "origin", "period", "model"])
     t = np.where(cases.index.get_level_values("series_id") == "share", special.logit, np.log)
     transformed = {col: np.array([f(v) for f, v in zip(t, cases[col])]) for col in
@@ -328,7 +335,7 @@ def test_calibrated_intervals_cover_80_to_95_percent_on_the_shipped_backtest() -
     assert (calibrated["size"] >= 60).all()
     share = calibrated["sum"] / calibrated["size"]
     assert share.between(0.80, 0.95).all(), calibrated
-    raw = [MODELS[name](calibrate=False) for name in ("ets", "sarimax")]
+    raw = [MODELS[name](calibrate=False, alias=name) for name in ("ets", "sarimax")]
     own = backtest(models=raw).cases.groupby("model")["in90"].mean()
     assert (own[["ets", "sarimax"]] < 0.6).all(), own  # why calibration exists
 
@@ -390,3 +397,53 @@ def test_poisoning_everything_after_the_origin_changes_no_forecast_at_it(tmp_pat
     assert len(clean_cases) >= 4 * 10
     pd.testing.assert_frame_equal(clean_cases[columns], poisoned_cases[columns])
     assert (clean_cases["actual"] != poisoned_cases["actual"]).all()
+
+
+def test_two_sarimax_orders_in_one_backtest_are_both_reported(tmp_path: Path) -> None:
+    """Forecasters are configured instances: two SARIMAX of different orders keep their own
+    aliases, rows and numbers (a name per class would have merged them into one)."""
+    data_dir = _write(tmp_path / "data", False)
+    models = [SarimaxForecaster(), SarimaxForecaster(order=(2, 1, 0))]
+    result = backtest(data_dir, models=models, origins=[2010, 2011], horizon=2)
+    assert list(result.overall.index) == ["naive", "sarimax", "sarimax(2,1,0)"]
+    assert set(result.summary.index) == {
+        (s, m) for s in ("capex", "share") for m in ("naive", "sarimax", "sarimax(2,1,0)")
+    }
+    cases = result.cases.set_index(["series_id", "origin", "period", "model"]).sort_index()
+    first = cases.xs("sarimax", level="model")
+    second = cases.xs("sarimax(2,1,0)", level="model")
+    assert len(first) == len(second) == 2 * 2 * 2
+    assert (first["used"] == "sarimax").all() and (second["used"] == "sarimax(2,1,0)").all()
+    assert not np.allclose(first["q50"], second["q50"])
+
+
+def test_aliases_must_differ_in_a_run(tmp_path: Path) -> None:
+    data_dir = _write(tmp_path / "data", False)
+    message = r"models: alias 'sarimax' is used by 2 forecasters; aliases must be unique"
+    with pytest.raises(UsageError, match=message):
+        backtest(
+            data_dir,
+            models=[SarimaxForecaster(), SarimaxForecaster(order=(2, 1, 0), alias="sarimax")],
+        )
+    with pytest.raises(UsageError, match="alias 'ets' is used by 2"):
+        backtest(data_dir, models=["ets", EtsForecaster(seed=4)])  # seeds are not in aliases
+    mine = [SarimaxForecaster(alias="sarimax-a"), SarimaxForecaster(seed=1, alias="sarimax-b")]
+    result = backtest(data_dir, models=mine, origins=[2010], horizon=1)
+    assert list(result.overall.index) == ["naive", "sarimax-a", "sarimax-b"]
+
+
+def test_fallback_forecasts_too_short_origins_with_naive(tmp_path: Path) -> None:
+    """The orchestrator owns the fallback: at an origin too early for ETS it forecasts with
+    naive instead of skipping, and says so."""
+    data_dir = _write(tmp_path / "data", False)
+    result = backtest(data_dir, models=["ets"], origins=[2003, 2008], fallback=True)
+    assert result.skipped.empty
+    early = result.cases[(result.cases["origin"] == 2003) & (result.cases["model"] == "ets")]
+    assert len(early) == 2 * H and set(early["used"]) == {"naive"}
+    assert (
+        early["note"]
+        .str.fullmatch("ets needs 6 values, the series has 4: fell back to naive")
+        .all()
+    )
+    late = result.cases[(result.cases["origin"] == 2008) & (result.cases["model"] == "ets")]
+    assert set(late["used"]) == {"ets"}

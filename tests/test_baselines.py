@@ -13,18 +13,17 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from forecast import DataError, ModelError, load_dataset
+from forecast.backtest import forecast_series
 from forecast.baselines import (
     FORECAST_COLUMNS,
     LOG,
     LOGIT,
-    MODELS,
     Predictive,
     SarimaxForecaster,
     TooShortError,
-    forecast_series,
-    get_forecaster,
     intervention_matrix,
 )
+from forecast.registry import MODELS, get_forecaster
 from tests.conftest import EVENT, write_dataset
 
 BASE_MODELS = ("naive", "ets", "sarimax", "ucm")

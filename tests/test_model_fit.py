@@ -211,9 +211,9 @@ def test_unknown_sampler_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::forecast.model.fitting.FitWarning")
 def test_bayes_forecaster_predicts_linked_series(cold, shipped):
-    from forecast.baselines import get_forecaster
     from forecast.errors import ModelError
     from forecast.model.predict import BayesForecaster
+    from forecast.registry import get_forecaster
 
     assert isinstance(get_forecaster("bayes"), BayesForecaster)
     _, directory = cold

@@ -86,7 +86,7 @@ def forecast_command(
     seed: SeedOption = 0,
 ) -> None:
     """Forecast one series: mean and quantiles per year."""
-    from forecast.baselines import forecast_series
+    from forecast.backtest import forecast_series
     from forecast.io import clean_stale, write_atomic
 
     if csv is not None and csv.exists() and not (overwrite and csv.is_file()):

@@ -22,7 +22,7 @@ from forecast.cli.common import (
     fit_options,
     print_error,
 )
-from forecast.errors import ModelError
+from forecast.errors import FitError
 from forecast.interrupt import Interrupted
 from forecast.text import child_path, escaped, plain
 
@@ -44,9 +44,7 @@ def load_fit(data_dir: Path | None, until: int | None, seed: int, cache_dir: Pat
     try:
         from forecast.model import fit  # PyMC imports are slow: only when sweeping
     except ImportError as err:
-        raise ModelError(
-            f"sweeps project posterior draws, but the model is missing: {err}"
-        ) from None
+        raise FitError(f"sweeps project posterior draws, but the model is missing: {err}") from None
     dataset = load_dataset(data_dir, until=until)
     return fit(dataset, seed=seed, **fit_options(cache_dir))
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from forecast.errors import InputError, ModelError
+from forecast.errors import InputError
 from forecast.priors import DISTRIBUTIONS, DeprecatedFormWarning, Prior
 
 #: How the ``a`` and ``b`` columns of ``assumptions.csv`` name their distribution's
@@ -564,7 +564,7 @@ def _update(obj: object, changes: dict, where: str) -> object:
     known = {f.name for f in fields(obj)}
     unknown = sorted(set(changes) - known)
     if unknown:
-        raise ModelError(f"unknown field(s) {unknown} in {where}; valid: {sorted(known)}")
+        raise InputError(f"unknown field(s) {unknown} in {where}; valid: {sorted(known)}")
     return replace(obj, **changes)
 
 
@@ -576,7 +576,7 @@ def _update_prior(prior: Prior, change: object, where: str) -> Prior:
     if isinstance(change, Prior):
         return change
     if not isinstance(change, dict):
-        raise ModelError(f"{where}: expected a Prior or a dict of its parameters, got {change!r}")
+        raise InputError(f"{where}: expected a Prior or a dict of its parameters, got {change!r}")
     change = dict(change)
     source = change.pop("source", prior.source)
     dist = change.pop("dist", prior.dist)
@@ -594,18 +594,18 @@ def _update_prior(prior: Prior, change: object, where: str) -> Prior:
     known = sorted({n for names in DISTRIBUTIONS.get(dist, ()) for n in names} | {"dist", "source"})
     unknown = sorted(set(change) - set(known))
     if unknown:
-        raise ModelError(f"unknown field(s) {unknown} in {where}; valid: {known}")
+        raise InputError(f"unknown field(s) {unknown} in {where}; valid: {known}")
     try:
         updated = prior.with_params(**change) if dist == prior.dist else Prior(dist, **change)
     except InputError as err:
-        raise ModelError(f"{where}: {err}") from None
+        raise InputError(f"{where}: {err}") from None
     return Prior(updated.dist, source=source, **updated.params)
 
 
 def _merge_named(base: dict[str, Prior], changes: dict, where: str) -> dict[str, Prior]:
     unknown = sorted(set(changes) - set(base))
     if unknown:
-        raise ModelError(f"unknown name(s) {unknown} in {where}; valid: {sorted(base)}")
+        raise InputError(f"unknown name(s) {unknown} in {where}; valid: {sorted(base)}")
     return {
         name: _update_prior(prior, changes[name], f"{where}[{name!r}]")
         if name in changes
@@ -633,7 +633,7 @@ def model_config(overrides: dict | None = None) -> ModelConfig:
 
     Raises
     ------
-    ModelError
+    InputError
         For unknown names or fields.
     """
     config = ModelConfig()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
@@ -15,7 +16,7 @@ import pandas as pd
 from forecast import bounds
 from forecast.core import HISTORY, ProjectionInputs
 from forecast.data import Dataset
-from forecast.errors import ModelError
+from forecast.errors import InputError
 from forecast.model import cache
 from forecast.model.config import ModelConfig, model_config
 from forecast.model.observations import Design, build_design
@@ -58,13 +59,13 @@ class FitSettings:
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
-            raise ModelError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
+            raise InputError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
         for bound in (bounds.FIT_DRAWS, bounds.TUNE, bounds.CHAINS, bounds.SEED):
             bound.check(getattr(self, bound.name))
         if isinstance(self.target_accept, bool) or not (
             isinstance(self.target_accept, int | float) and 0 < self.target_accept < 1
         ):
-            raise ModelError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
+            raise InputError(f"target_accept must lie in (0, 1), got {self.target_accept!r}")
 
 
 #: Posterior scalars of the forward dynamics, by name in :data:`forecast.core.DYNAMICS`.
@@ -370,7 +371,7 @@ def fit(
     from forecast.model.stockflow import build_model
 
     if not isinstance(dataset, Dataset):
-        raise ModelError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
+        raise InputError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
     config = config if isinstance(config, ModelConfig) else model_config(config)
     settings = FitSettings(draws, tune, chains, seed, sampler, target_accept)
     design = build_design(dataset, config)
@@ -406,3 +407,22 @@ def fit(
             stacklevel=2,
         )
     return result
+
+
+def check_fit_options(options: object) -> dict:
+    """``options`` as keyword arguments of :func:`fit` other than the dataset and seed (None
+    gives none); a :class:`forecast.UsageError` for anything else, before any work.
+
+    Their values are checked by :func:`fit` itself, before it samples.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise InputError(
+            f"fit_options must be a dict of forecast.fit's options, got {options!r:.60}"
+        )
+    valid = sorted(set(inspect.signature(fit).parameters) - {"dataset", "seed"})
+    unknown = sorted(repr(key) for key in options if key not in valid)
+    if unknown:
+        raise InputError(f"fit_options: unknown option(s) {', '.join(unknown)}; valid: {valid}")
+    return dict(options)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data import Dataset
-from forecast.errors import ModelError
+from forecast.errors import FitError, InputError
 from forecast.model.config import Link, ModelConfig
 from forecast.periods import parse_period
 
@@ -351,7 +351,7 @@ def _end_years(dataset: Dataset, config: ModelConfig) -> tuple[int, int]:
     rows = _link_rows(dataset, anchor, range(config.start_year, 3000))
     years = [r.year for r in rows if r.year >= config.start_year]
     if not years:
-        raise ModelError(
+        raise FitError(
             f"no year from {config.start_year} has every series of the {ANCHOR_LINK!r} link "
             f"({', '.join(' or '.join(c) for c in anchor.series)}); the model needs them"
         )
@@ -461,15 +461,16 @@ def build_design(dataset: Dataset, config: ModelConfig) -> Design:
 
     Raises
     ------
-    ModelError
-        If a required series is missing or has no usable year, or a link names an
-        unknown quantity or factor.
+    FitError
+        If a required series is missing or has no usable year.
+    InputError
+        If a link names an unknown quantity or factor.
     """
     required_missing = [
         stream for link in config.links if link.required for stream in _available(dataset, link)[1]
     ]
     if required_missing:
-        raise ModelError(
+        raise FitError(
             f"series {required_missing} are required by the model configuration but missing "
             "from the data (series.csv)"
         )
@@ -480,10 +481,10 @@ def build_design(dataset: Dataset, config: ModelConfig) -> Design:
     records, skipped = [], []
     for link in config.links:
         if link.quantity not in QUANTITIES:
-            raise ModelError(f"link {link.name!r}: unknown quantity {link.quantity!r}")
+            raise InputError(f"link {link.name!r}: unknown quantity {link.quantity!r}")
         unknown = [f for f in link.factors if f not in config.factors]
         if unknown:
-            raise ModelError(f"link {link.name!r}: unknown factor(s) {unknown}")
+            raise InputError(f"link {link.name!r}: unknown factor(s) {unknown}")
         link, missing = _available(dataset, link)
         if missing:
             skipped.append(f"{link.name}: series {missing} not in the data")
@@ -545,13 +546,13 @@ def link_of(config: ModelConfig, series_id: str) -> Link:
 
     Raises
     ------
-    ModelError
+    FitError
         If no link reads it, or only as part of a sum of cumulative series.
     """
     for link in config.links:
         if any(series_id in ids for ids in link.series) and link.aggregate != "flow_from_cum":
             return link
-    raise ModelError(f"the Bayesian model does not measure series {series_id!r} by itself")
+    raise FitError(f"the Bayesian model does not measure series {series_id!r} by itself")
 
 
 def _share_of_total(dataset: Dataset, link: Link, series_id: str, span: range) -> float:
@@ -561,7 +562,7 @@ def _share_of_total(dataset: Dataset, link: Link, series_id: str, span: range) -
         if series_id in row.series_id.split("+") and np.isfinite(own.get(row.period, np.nan)):
             if np.isfinite(row.value):
                 return float(own[row.period] / row.value)
-    raise ModelError(f"series {series_id!r} has no year shared with its {link.name!r} total")
+    raise FitError(f"series {series_id!r} has no year shared with its {link.name!r} total")
 
 
 def forecast_observations(

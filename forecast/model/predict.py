@@ -1,4 +1,5 @@
-"""The Bayesian model as a per-series forecaster (``bayes`` in the backtest registry).
+"""The Bayesian model as a per-series forecaster (``bayes``: it registers itself in
+:mod:`forecast.registry` when this module is imported; the registry imports it on first use).
 
 The fitted posterior is carried forward by the model's own generative process: random walks
 continue with each draw's drift and spread, export controls in force at the data's end stay in
@@ -9,11 +10,19 @@ the link's observation noise.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from forecast.baselines import Predictive, TooShortError, check_horizon, yearly_history
+from forecast import bounds
+from forecast.baselines import (
+    BaseForecaster,
+    History,
+    Predictive,
+    TooShortError,
+    check_history,
+    check_horizon,
+)
 from forecast.core import HISTORY, World, extend, project_world
 from forecast.data import Dataset
 from forecast.evaluation import prepare
@@ -30,6 +39,10 @@ from forecast.model.stockflow import (
     numpy_quantities,
     predicted,
 )
+from forecast.registry import register
+
+if TYPE_CHECKING:
+    from typing import Self
 
 _FITS: dict[tuple, Fit] = {}
 
@@ -131,11 +144,21 @@ def predictive_means(
 
 
 @dataclass(frozen=True)
-class BayesForecaster:
+class _BayesFit:
+    """What :class:`BayesForecaster` learns in ``fit``."""
+
+    history: History
+    result: Fit
+
+
+@dataclass(frozen=True)
+class BayesForecaster(BaseForecaster):
     """Forecast one series with the Bayesian stock-flow model fitted to the whole dataset.
 
-    Fits are cached on disk (see :func:`forecast.model.fit`) and in memory per dataset, so a
-    backtest fits once per origin. Series the model does not measure raise ``ModelError``.
+    ``fit`` fits the model to the history's dataset (cached on disk, see
+    :func:`forecast.model.fit`, and in memory per dataset, so a backtest fits once per
+    origin). Series the model does not measure raise :class:`forecast.FitError` when
+    predicting.
 
     Parameters
     ----------
@@ -145,6 +168,8 @@ class BayesForecaster:
         Predictive draws per series.
     fit_options : tuple of (str, object)
         Extra keyword arguments of :func:`forecast.model.fit` (e.g. ``(("draws", 500),)``).
+    alias : str, keyword-only
+        See :class:`forecast.baselines.BaseForecaster`.
     """
 
     seed: int = 0
@@ -153,6 +178,11 @@ class BayesForecaster:
     name: ClassVar[str] = "bayes"
     min_length: ClassVar[int] = 3
 
+    def __post_init__(self) -> None:
+        bounds.SEED.check(self.seed, "seed")
+        bounds.DRAWS.check(self.n_draws, "n_draws")
+        super().__post_init__()
+
     def _fit(self, dataset: Dataset) -> Fit:
         options = {"sampler": DEFAULT_SAMPLER, **dict(self.fit_options)}
         key = (dataset.fingerprint, self.seed, tuple(sorted(options.items())))
@@ -160,14 +190,27 @@ class BayesForecaster:
             _FITS[key] = fit(dataset, seed=self.seed, **options)
         return _FITS[key]
 
-    def __call__(self, dataset: Dataset, series_id: str, horizon: int) -> Predictive:
-        """Predictive draws of ``series_id`` for the ``horizon`` years after its last value."""
-        horizon = check_horizon(horizon)
-        history = yearly_history(dataset, series_id)
+    def fit(self, history: History) -> Self:
+        """Fit the model to the history's dataset (cached).
+
+        Raises
+        ------
+        TooShortError
+            Fewer than :attr:`min_length` values.
+        """
+        history = check_history(history)
         if len(history) < self.min_length:
-            raise TooShortError(series_id, self.name, len(history), self.min_length)
-        result = self._fit(dataset)
-        labels = int(history.index[-1]) + np.arange(1, horizon + 1)
+            raise TooShortError(history.series_id, self.alias, len(history), self.min_length)
+        self._remember(_BayesFit(history, self._fit(history.dataset)))
+        return self
+
+    def predictive(self, horizon: int) -> Predictive:
+        """Predictive draws of the series for the ``horizon`` years after its last value."""
+        horizon = check_horizon(horizon)
+        state = self._fitted()
+        assert isinstance(state, _BayesFit)
+        dataset, series_id, result = state.history.dataset, state.history.series_id, state.result
+        labels = int(state.history.values.index[-1]) + np.arange(1, horizon + 1)
         ahead = max(int(labels[-1]) - int(result.design.years[-1]), 0)
         years = np.arange(result.design.years[0], result.design.years[-1] + ahead + 1)
         obs = forecast_observations(dataset, result.config, series_id, labels, years)
@@ -175,4 +218,7 @@ class BayesForecaster:
         means = predictive_means(result, obs, ahead, self.n_draws, rng)
         draws = means + obs.sd * rng.standard_normal(means.shape)
         draws = np.where(obs.log, np.exp(draws), np.clip(draws, 1e-6, 1 - 1e-6))
-        return Predictive(series_id, self.name, labels, draws)
+        return Predictive(series_id, self.alias, labels, draws)
+
+
+register("bayes", BayesForecaster)

@@ -14,6 +14,8 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import latin
 from SALib.sample import sobol as sobol_sample
 
+from forecast.errors import UsageError
+
 METHODS = ("sobol", "lhs")
 #: Fewest samples a PRIM box may hold by default.
 MIN_BOX_SAMPLES = 20
@@ -24,17 +26,18 @@ def design_rows(problem: dict, samples: int, method: str) -> int:
 
     Raises
     ------
-    ValueError
-        For an unknown method, or a Sobol sample count that is not a power of two.
+    UsageError
+        (a ``ValueError``) For an unknown method, or a Sobol sample count that is not a
+        power of two.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+        raise UsageError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if samples < 1:
-        raise ValueError(f"samples must be positive, got {samples}")
+        raise UsageError(f"samples must be positive, got {samples}")
     if method == "lhs":
         return samples
     if samples & (samples - 1):
-        raise ValueError(f"a Sobol design needs a power of two samples, got {samples}")
+        raise UsageError(f"a Sobol design needs a power of two samples, got {samples}")
     return samples * (problem["num_vars"] + 2)
 
 
@@ -86,12 +89,12 @@ def sobol_indices(
 
     Raises
     ------
-    ValueError
-        If ``y`` has non-finite values.
+    UsageError
+        (a ``ValueError``) If ``y`` has non-finite values.
     """
     y = np.asarray(y, dtype=float)
     if not np.isfinite(y).all():
-        raise ValueError("Sobol indices need finite outputs; some samples gave NaN or inf")
+        raise UsageError("Sobol indices need finite outputs; some samples gave NaN or inf")
     frame = pd.DataFrame({"lever": problem["names"]})
     if np.ptp(y) == 0:  # nothing to apportion (SALib would divide by zero)
         return frame.assign(S1=0.0, S1_conf=0.0, ST=0.0, ST_conf=0.0)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 
+from forecast.errors import UsageError
 from forecast.evaluation import seed_streams, stream_seed
 from forecast.io import add_files
 from forecast.metrics import LOG_SCALE
@@ -78,11 +79,11 @@ class SweepResult:
 
         Raises
         ------
-        ValueError
-            If the sweep did not use a Sobol design.
+        UsageError
+            (a ``ValueError``) If the sweep did not use a Sobol design.
         """
         if self.method != "sobol":
-            raise ValueError(f"Sobol indices need a Sobol design; this sweep used {self.method}")
+            raise UsageError(f"Sobol indices need a Sobol design; this sweep used {self.method}")
         stream = seed_streams(self.manifest["seed"])["bootstrap"]
         bootstrap = stream_seed(stream) or 1  # SALib ignores a zero seed
         frames = []
