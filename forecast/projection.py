@@ -285,9 +285,7 @@ class Projection:
             significant digits (the binding codes and flags are small whole numbers, exact
             either way).
         """
-        if dtype not in DRAWS_DTYPES:
-            known = ", ".join(DRAWS_DTYPES)
-            raise InputError(f"draws dtype must be one of {known}, got {dtype!r}")
+        check_draws_dtype(dtype)
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -319,6 +317,14 @@ def _scenario_names(scenarios: object) -> list[str]:
         if all(isinstance(name, str) for name in names):
             return names
     raise UsageError(f"scenarios must be scenario names, got {scenarios!r:.60}")
+
+
+def check_draws_dtype(dtype: object) -> str:
+    """``dtype`` if it is one of :data:`DRAWS_DTYPES`, else raise :class:`InputError`."""
+    if not isinstance(dtype, str) or dtype not in DRAWS_DTYPES:
+        known = ", ".join(DRAWS_DTYPES)
+        raise InputError(f"draws dtype must be one of {known}, got {dtype!r}")
+    return dtype
 
 
 def resolve_scenarios(scenarios: Iterable[Scenario | str | Path] | None) -> list[Scenario]:

@@ -9,6 +9,7 @@ import pytest
 
 from forecast import InputError, ScenarioError
 from forecast.engine import _lever_arrays, baseline, project_chunk
+from forecast.io import read_set
 from forecast.metrics import BINDING, FLAGS, METRICS, years_behind, years_behind_censored
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
@@ -233,6 +234,17 @@ def test_streamed_parquet_holds_the_draws_table_in_either_dtype(inputs, tmp_path
     with pytest.raises(InputError, match="draws dtype must be one of float64, float32"):
         proj.to_parquet(tmp_path / "x.parquet", dtype="float16")
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_run_writes_float32_draws_when_asked_and_refuses_another_dtype(forker, tmp_path) -> None:
+    argv = ["run", "status_quo", "--draws", "20", "--out", "out", "--draws-dtype", "float32"]
+    outcome = forker.run(argv, tmp_path, quick=True)
+    assert outcome.code == 0, outcome.text
+    assert read_set(tmp_path / "out")["draws_dtype"] == "float32"  # hashes checked too
+    assert pd.read_parquet(tmp_path / "out" / "draws.parquet")["value"].dtype == np.float32
+    outcome = forker.run([*argv[:-1], "half", "--out", "bad"], tmp_path, quick=True)
+    assert outcome.code == 2 and "draws dtype must be one of float64, float32" in outcome.err
+    assert not (tmp_path / "bad").exists()  # refused before fitting or writing
 
 
 def test_same_seed_gives_byte_identical_summary_csv(inputs, tmp_path) -> None:

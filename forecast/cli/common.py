@@ -87,6 +87,14 @@ DrawsOption = Annotated[
         "--draws", help="Posterior draws to project (default: all).", **bounds.DRAWS.option()
     ),
 ]
+DrawsDtypeOption = Annotated[
+    str,
+    typer.Option(
+        "--draws-dtype",
+        help="Storage type of the values in draws.parquet: float64, or float32 (half the "
+        "size, about 7 significant digits).",
+    ),
+]
 CacheOption = Annotated[
     Path | None, typer.Option("--cache-dir", help="Where fitted posteriors are cached.")
 ]

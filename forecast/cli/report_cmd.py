@@ -10,6 +10,7 @@ import typer
 from forecast.cli.common import (
     CacheOption,
     DataDirOption,
+    DrawsDtypeOption,
     DrawsOption,
     HorizonOption,
     OverwriteOption,
@@ -38,6 +39,7 @@ def report_command(
     draws: DrawsOption = None,
     cache_dir: CacheOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    draws_dtype: DrawsDtypeOption = "float64",
 ) -> None:
     """Fit (or reuse the cached fit), project, and write report.html, report.md and figures."""
     from forecast.report import report  # matplotlib loads only for this command
@@ -45,6 +47,7 @@ def report_command(
     written = report(
         scenarios or None, out=out, data_dir=data_dir, until=until, seed=seed, horizon=horizon,
         draws=draws, quiet=quiet, overwrite=overwrite, fit_options=fit_options(cache_dir),
+        draws_dtype=draws_dtype,
     )  # fmt: skip
     console.print(plain(f"report: {written.resolve() / 'report.html'}"), highlight=False)
     console.print(plain(f"        {written.resolve() / 'report.md'} (figures in figures/)"),

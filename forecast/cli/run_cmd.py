@@ -12,6 +12,7 @@ from rich.table import Table
 from forecast.cli.common import (
     CacheOption,
     DataDirOption,
+    DrawsDtypeOption,
     DrawsOption,
     HorizonOption,
     OverwriteOption,
@@ -65,6 +66,7 @@ def run_command(
     xlsx: Annotated[
         bool, typer.Option("--xlsx", help="Also write summary.xlsx (a sheet per metric).")
     ] = False,
+    draws_dtype: DrawsDtypeOption = "float64",
 ) -> None:
     """Project scenarios (default: the whole library) and write summary, draws and manifest."""
     from forecast.runner import headline_table, result_files, run_scenarios
@@ -73,7 +75,7 @@ def run_command(
         result = run_scenarios(
             scenarios or None, data_dir=data_dir, until=until, horizon=horizon, seed=seed,
             draws=draws, out=out, overwrite=overwrite, fit_options=fit_options(cache_dir),
-            xlsx=xlsx,
+            xlsx=xlsx, draws_dtype=draws_dtype,
         )  # fmt: skip
     frame = headline_table(result.projection)
     if as_json:

@@ -135,7 +135,7 @@ def write_report(
     with result_set(out, "report", overwrite=overwrite, names=REPORT_FILES) as staged:
         tmp = staged.path
         with steps(f"Writing {', '.join((*RESULT_FILES, XLSX_FILE))}"):
-            write_tables(inputs.projection, tmp)
+            write_tables(inputs.projection, tmp, inputs.manifest.get("draws_dtype", "float64"))
             write_xlsx(inputs.projection, inputs.manifest, tmp / XLSX_FILE)
         specs = figure_specs(inputs)
         with steps(f"Drawing {len(specs)} figures (PNG and SVG)"):
@@ -193,6 +193,7 @@ def report(
     overwrite: bool = False,
     fit_options: dict | None = None,
     evaluator: Evaluator | None = None,
+    draws_dtype: str = "float64",
 ) -> Path:
     """Fit (or reuse the cached fit), project the scenarios and write the report directory.
 
@@ -221,6 +222,8 @@ def report(
         Passed to :func:`forecast.model.fit` (``cache_dir``, ``draws``, ``chains``, ...).
     evaluator : forecast.evaluation.Evaluator, optional
         Where the projection runs (default: in this process); results do not depend on it.
+    draws_dtype : {"float64", "float32"}
+        Storage type of the values in ``draws.parquet`` (see :func:`forecast.run_scenarios`).
 
     Returns
     -------
@@ -240,7 +243,7 @@ def report(
     with steps("Fitting (or loading the cached fit) and projecting"):
         run = run_scenarios(
             scenarios, data_dir=data_dir, until=until, horizon=horizon, seed=seed, draws=draws,
-            out=None, fit_options=fit_options, evaluator=evaluator,
+            out=None, fit_options=fit_options, evaluator=evaluator, draws_dtype=draws_dtype,
         )  # fmt: skip
     with steps("Backtesting baselines for the coverage chart"):
         cases, note = quick_backtest(run.dataset, seed)
