@@ -41,6 +41,7 @@ _LAZY = {
     "UsageError": "forecast.errors",
     "Fit": "forecast.model",
     "fit": "forecast.model",
+    "StockFlowModel": "forecast.model",
     "Period": "forecast.periods",
     "parse_period": "forecast.periods",
     "Prior": "forecast.priors",
@@ -87,6 +88,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StockFlowModel",
     "SweepResult",
     "TooShortError",
     "UsageError",
@@ -129,7 +131,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing here runs
         UsageError,
     )
     from forecast.evaluation import DaskEvaluator, InProcessEvaluator
-    from forecast.model import Fit, fit
+    from forecast.model import Fit, StockFlowModel, fit
     from forecast.periods import Period, parse_period
     from forecast.priors import Prior
     from forecast.projection import Projection, project

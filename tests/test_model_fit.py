@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from forecast.cli import main
 from forecast.core import DYNAMICS, FLOWS, NP, STOCKS, demand_flows
@@ -145,6 +146,22 @@ def test_cache_hit_is_fast_and_identical(cold, shipped):
     np.testing.assert_array_equal(
         again.idata.posterior["us_h100e"].values, result.idata.posterior["us_h100e"].values
     )
+
+
+def test_a_real_fit_round_trips_through_save_and_load(cold, shipped, tmp_path):
+    """The model object's file of a sampled fit: the cache entry, and loaded back equal."""
+    from forecast.model.fitting import StockFlowModel
+
+    result, _ = cold
+    model = StockFlowModel(settings={k: v for k, v in SHORT.items() if k != "retry"})
+    loaded = model.load(model.save(result, tmp_path / "fit.nc"), shipped)
+    entry = model.load(result.cache_path, shipped)
+    for other in (loaded, entry):
+        xr.testing.assert_identical(other.idata.posterior, result.idata.posterior)
+        for name, values in result.idata.sample_stats.data_vars.items():  # NetCDF-3 dtypes
+            np.testing.assert_array_equal(other.idata.sample_stats[name].values, values.values)
+        assert other.settings == result.settings and other.config == result.config
+        assert other.free_variables == result.free_variables
 
 
 @pytest.mark.slow

@@ -8,6 +8,11 @@ dimensions are prefixed with the group name, and the key and a checksum of the c
 file that is renamed into place. A file that cannot be read, lacks a group, carries another
 key or does not match its checksum (damaged on disk) is ignored with a warning and rebuilt.
 No pickle is used.
+
+The same file is what :meth:`forecast.model.fitting.StockFlowModel.save` writes (with the
+configuration hash, the package version, the sampler settings and the data fingerprint as
+further attributes): :func:`write` and :func:`read` are the one implementation of the format,
+:func:`save` and :func:`load` the cache's keyed use of it. arviz and xarray load on first use.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ import json
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
-import xarray as xr
 
 from forecast._version import __version__
-from forecast.errors import OutputError
+from forecast.errors import FitError, OutputError
 from forecast.io import clean_stale, write_atomic
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from arviz import InferenceData
 
 #: Environment variable overriding the cache directory.
 CACHE_ENV = "COMPUTE_GAP_CACHE"
@@ -128,16 +136,19 @@ def content_digest(data: xr.Dataset) -> str:
     return digest.hexdigest()
 
 
-def _flatten(idata: az.InferenceData, key: str) -> xr.Dataset:
-    """One Dataset holding every group, names prefixed ``group__``."""
+def _flatten(idata: InferenceData, attrs: dict) -> xr.Dataset:
+    """One Dataset holding every group, names prefixed ``group__``, with ``attrs``."""
+    import xarray as xr
+
     parts = []
     for group in idata.groups():
         data = idata[group]
         names = {n: f"{group}{_SEP}{n}" for n in [*data.variables, *data.dims]}
-        attrs = {f"{group}{_SEP}{k}": _attr(v) for k, v in data.attrs.items()}
-        parts.append(data.rename(names).assign_attrs(attrs))
+        tags = {f"{group}{_SEP}{k}": _attr(v) for k, v in data.attrs.items()}
+        parts.append(data.rename(names).assign_attrs(tags))
     merged = xr.merge(parts, combine_attrs="drop_conflicts", compat="override")
-    merged = merged.assign_attrs({_KEY_ATTR: key, "groups": ",".join(idata.groups())})
+    file_attrs = {k: _attr(v) for k, v in attrs.items()}
+    merged = merged.assign_attrs({**file_attrs, "groups": ",".join(idata.groups())})
     return merged.assign_attrs({_CHECKSUM_ATTR: content_digest(merged)})
 
 
@@ -146,7 +157,9 @@ def _attr(value: object) -> object:
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
-def _unflatten(data: xr.Dataset) -> az.InferenceData:
+def _unflatten(data: xr.Dataset) -> InferenceData:
+    import arviz as az
+
     groups = {}
     for group in str(data.attrs["groups"]).split(","):
         prefix = f"{group}{_SEP}"
@@ -156,17 +169,51 @@ def _unflatten(data: xr.Dataset) -> az.InferenceData:
             {d: str(d)[len(prefix) :] for d in part.dims if str(d).startswith(prefix)}
         )
         attrs = {k[len(prefix) :]: v for k, v in data.attrs.items() if k.startswith(prefix)}
-        groups[group] = part.assign_attrs(attrs)
+        part.attrs = attrs  # the group's own attributes, not the file's
+        groups[group] = part
     return az.InferenceData(**groups)
 
 
-def save(idata: az.InferenceData, key: str, path: Path) -> Path:
-    """Write ``idata`` to ``path`` atomically (temporary file, then rename)."""
-    flat = _flatten(idata, key)
+def write(idata: InferenceData, path: Path, attrs: dict) -> Path:
+    """Write ``idata`` with the file attributes ``attrs`` (numbers and text) to ``path``
+    atomically (temporary file, then rename), with its checksum."""
+    flat = _flatten(idata, attrs)
     return write_atomic(path, lambda tmp: flat.to_netcdf(tmp, engine="scipy"))
 
 
-def load(key: str, path: Path) -> az.InferenceData | None:
+def read(path: Path) -> tuple[InferenceData, dict]:
+    """The InferenceData in the file at ``path`` and the file's attributes.
+
+    Raises
+    ------
+    FitError
+        If the file cannot be read, does not match its checksum (damaged on disk) or lacks
+        a group of :data:`REQUIRED_GROUPS`; the message names the file and what is wrong.
+    """
+    import xarray as xr
+
+    clean_stale(path)
+    try:
+        with xr.open_dataset(path, engine="scipy") as handle:
+            data = handle.load()
+        intact = data.attrs.get(_CHECKSUM_ATTR) == content_digest(data)
+        idata = _unflatten(data) if intact else None
+    except Exception as err:  # any unreadable file: a named FitError, never a crash
+        raise FitError(f"{path}: unreadable ({err})") from None
+    if idata is None:
+        raise FitError(f"{path}: damaged (content does not match its checksum)")
+    missing = [g for g in REQUIRED_GROUPS if g not in idata.groups()]
+    if missing:
+        raise FitError(f"{path}: incomplete (no {missing})")
+    return idata, dict(data.attrs)
+
+
+def save(idata: InferenceData, key: str, path: Path, attrs: dict | None = None) -> Path:
+    """Write ``idata`` as the cache entry ``key`` (and ``attrs``) to ``path`` (:func:`write`)."""
+    return write(idata, path, {**(attrs or {}), _KEY_ATTR: key})
+
+
+def load(key: str, path: Path) -> InferenceData | None:
     """The cached fit at ``path`` if it is readable, complete and has ``key``; else None.
 
     An unusable file (corrupt, truncated, from other inputs) is reported with a
@@ -174,36 +221,14 @@ def load(key: str, path: Path) -> az.InferenceData | None:
     """
     if not path.is_file():
         return None
-    clean_stale(path)
     try:
-        with xr.open_dataset(path, engine="scipy") as handle:
-            data = handle.load()
-        stored = data.attrs.get(_KEY_ATTR)
-        intact = data.attrs.get(_CHECKSUM_ATTR) == content_digest(data)
-        idata = _unflatten(data) if stored == key and intact else None
-    except Exception as err:  # any unreadable file: a cache must never crash a fit
-        warnings.warn(
-            f"ignoring unreadable cache file {path} ({err}); refitting", CacheWarning, stacklevel=2
-        )
+        idata, attrs = read(path)
+    except FitError as err:  # a cache must never stop a fit
+        warnings.warn(f"ignoring cache file {err}; refitting", CacheWarning, stacklevel=2)
         return None
-    if stored == key and not intact:
-        warnings.warn(
-            f"ignoring damaged cache file {path} (content does not match its checksum); refitting",
-            CacheWarning,
-            stacklevel=2,
-        )
-        return None
-    if idata is None:
+    if attrs.get(_KEY_ATTR) != key:
         warnings.warn(
             f"ignoring stale cache file {path} (other inputs); refitting",
-            CacheWarning,
-            stacklevel=2,
-        )
-        return None
-    missing = [g for g in REQUIRED_GROUPS if g not in idata.groups()]
-    if missing:
-        warnings.warn(
-            f"ignoring incomplete cache file {path} (no {missing}); refitting",
             CacheWarning,
             stacklevel=2,
         )

@@ -1,26 +1,41 @@
-"""HOW the model is fit: samplers, the diagnostic gate, the cache and the :class:`Fit` object."""
+"""HOW the model is fit: the model object, samplers, the diagnostic gate, the cache and the
+:class:`Fit` object.
+
+:class:`StockFlowModel` is the model as an object: its configuration (the defaults merged with
+the user's), ``build`` (the PyMC model), ``fit`` (sample, or load the cached fit) and
+``save``/``load`` (one self-checking NetCDF file carrying the configuration hash, the package
+version, the sampler settings and the data fingerprint; the fit cache's entries are such
+files). :func:`fit` is a thin call of it.
+"""
 
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from forecast import bounds
+from forecast._version import __version__
 from forecast.core import HISTORY, ProjectionInputs
 from forecast.data import Dataset
-from forecast.errors import InputError
+from forecast.errors import FitError, InputError, OutputError
 from forecast.model import cache
 from forecast.model.config import ModelConfig, model_config
 from forecast.model.observations import Design, build_design
 from forecast.quantiles import BAND, MEDIAN, QUANTILES, quantile_column
+
+if TYPE_CHECKING:
+    import pymc as pm
+    from arviz import InferenceData
 
 #: Samplers that can run the model; ``fit(sampler=...)`` takes one of these names.
 SAMPLERS = ("pymc", "nutpie", "numpyro")
@@ -106,14 +121,16 @@ class Fit:
     settings : dict
         Sampler settings (:class:`FitSettings` as a dict).
     cache_path : pathlib.Path or None
-        Where the posterior is cached.
+        Where the posterior is cached (or the file it was loaded from).
     from_cache : bool
         True when the posterior was loaded rather than sampled.
     seconds : float
         Wall time of this call (sampling incl. compilation, or loading).
+    data_fingerprint : str or None
+        :attr:`Dataset.fingerprint` of the data fitted (None when not known).
     """
 
-    idata: object
+    idata: InferenceData
     design: Design
     config: ModelConfig
     settings: dict
@@ -121,6 +138,7 @@ class Fit:
     from_cache: bool = False
     seconds: float = 0.0
     _diagnostics: pd.DataFrame | None = field(default=None, repr=False)
+    data_fingerprint: str | None = None
 
     @property
     def free_variables(self) -> list[str]:
@@ -277,7 +295,7 @@ def _configure_jax(directory: Path) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
-def sample_model(model, settings: FitSettings, directory: Path | None = None):
+def sample_model(model: pm.Model, settings: FitSettings, directory: Path | None = None):
     """Run the chosen NUTS sampler on ``model``.
 
     Parameters
@@ -316,13 +334,247 @@ def sample_model(model, settings: FitSettings, directory: Path | None = None):
         )
 
 
-def _slim(idata, model) -> object:
+def _slim(idata: InferenceData, model: pm.Model) -> InferenceData:
     """Keep only what the Fit needs (posterior, sample_stats), tagged with the free variables."""
     import arviz as az
 
     slim = az.InferenceData(posterior=idata.posterior, sample_stats=idata.sample_stats)
     slim.posterior.attrs["free_variables"] = ",".join(v.name for v in model.free_RVs)
     return slim
+
+
+#: Attributes a saved fit carries besides the cache key, its groups and its checksum.
+CONFIG_ATTR = "compute_gap_config_key"
+VERSION_ATTR = "compute_gap_version"
+SETTINGS_ATTR = "compute_gap_settings"
+DATA_ATTR = "compute_gap_data"
+
+
+def _check_dataset(dataset: object) -> None:
+    if not isinstance(dataset, Dataset):
+        raise InputError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
+
+
+def _fit_settings(settings: FitSettings | dict | None) -> FitSettings:
+    """``settings``, or the defaults with a dict of changes merged in."""
+    if isinstance(settings, FitSettings):
+        return settings
+    if settings is not None and not isinstance(settings, dict):
+        raise InputError(f"settings must be a FitSettings or a dict, got {settings!r:.60}")
+    known = [f.name for f in fields(FitSettings)]
+    unknown = sorted(repr(k) for k in (settings or {}) if k not in known)
+    if unknown:
+        raise InputError(f"settings: unknown field(s) {', '.join(unknown)}; valid: {known}")
+    return FitSettings(**(settings or {}))
+
+
+def _minor(version: str) -> str:
+    """``major.minor`` of a version string."""
+    return ".".join(str(version).split(".")[:2])
+
+
+class StockFlowModel:
+    """The Bayesian stock-flow model as an object: configuration, build, fit, save, load.
+
+    Parameters
+    ----------
+    config : ModelConfig or dict, optional
+        A configuration, or overrides merged into the default (:func:`model_config`).
+    settings : FitSettings or dict, optional
+        Sampler settings, or changes merged into the default :class:`FitSettings`.
+
+    Attributes
+    ----------
+    config : ModelConfig
+        The default configuration merged with the user's.
+    settings : FitSettings
+
+    Examples
+    --------
+    >>> model = StockFlowModel({"priors": {"retirement": {"mu": 0.25}}}, {"seed": 3})
+    >>> result = model.fit(load_dataset())                     # doctest: +SKIP
+    >>> model.save(result, "fit.nc")                           # doctest: +SKIP
+    >>> model.load("fit.nc", load_dataset()).idata             # doctest: +SKIP
+    """
+
+    def __init__(
+        self, config: ModelConfig | dict | None = None, settings: FitSettings | dict | None = None
+    ) -> None:
+        self.config = config if isinstance(config, ModelConfig) else model_config(config)
+        self.settings = _fit_settings(settings)
+
+    def __repr__(self) -> str:
+        return f"StockFlowModel(config {self.config_key[:12]}, {self.settings})"
+
+    @property
+    def config_key(self) -> str:
+        """The configuration hash (:meth:`ModelConfig.key`), as in the cache key."""
+        return self.config.key()
+
+    def design(self, dataset: Dataset) -> Design:
+        """The measurement design of ``dataset`` under this configuration."""
+        _check_dataset(dataset)
+        return build_design(dataset, self.config)
+
+    def build(self, dataset: Dataset) -> pm.Model:
+        """The PyMC model of ``dataset`` (:func:`forecast.model.stockflow.build_model`)."""
+        from forecast.model.stockflow import build_model
+
+        return build_model(self.design(dataset), self.config)
+
+    def fit(
+        self,
+        dataset: Dataset,
+        *,
+        refit: bool = False,
+        cache_dir: str | os.PathLike | None = None,
+        retry: bool = True,
+    ) -> Fit:
+        """Fit the model to ``dataset`` with :attr:`settings`, or load the cached fit.
+
+        Parameters and gate as :func:`fit` (``refit``, ``cache_dir``, ``retry``); the cache
+        entry is the file :meth:`save` writes, under the same key as always.
+        """
+        return self._fit(dataset, refit, cache_dir, retry, stacklevel=3)
+
+    def _fit(self, dataset, refit, cache_dir, retry, stacklevel: int) -> Fit:
+        """:meth:`fit`; warnings point ``stacklevel`` frames up."""
+        from forecast.model.stockflow import build_model
+
+        design = self.design(dataset)
+        directory = cache.cache_dir(cache_dir)
+        cache.prepare(directory)  # a bad --cache-dir fails now, not after sampling
+        settings = asdict(self.settings)
+        key = cache.cache_key(dataset.fingerprint, self.config.key(), settings)
+        path = cache.cache_path(key, directory)
+        start = time.perf_counter()
+        idata = None if refit else cache.load(key, path)
+        loaded = idata is not None
+        if not loaded:
+            model = build_model(design, self.config)
+            idata = _slim(sample_model(model, self.settings, directory), model)
+        result = Fit(idata, design, self.config, settings, path, loaded,
+                     data_fingerprint=dataset.fingerprint)  # fmt: skip
+        if not loaded:
+            self.save(result, path)  # the cache entry: key equal to ``key``
+        result.seconds = time.perf_counter() - start
+        if retry and result.divergences and self.settings.target_accept < RETRY_TARGET_ACCEPT:
+            warnings.warn(
+                f"{result.divergences} divergent transitions at target_accept "
+                f"{self.settings.target_accept}: sampling again at {RETRY_TARGET_ACCEPT}",
+                FitWarning,
+                stacklevel=stacklevel,
+            )
+            again = replace(self.settings, target_accept=RETRY_TARGET_ACCEPT)
+            return StockFlowModel(self.config, again)._fit(
+                dataset, refit, cache_dir, False, stacklevel + 1
+            )
+        if not result.passed:
+            warnings.warn(
+                "fit misses the diagnostic gate (0 divergences, r_hat <= 1.01, ess_bulk >= 400): "
+                + "; ".join(result.failures()[:10]),
+                FitWarning,
+                stacklevel=stacklevel,
+            )
+        return result
+
+    def save(self, fit: Fit, path: str | os.PathLike) -> Path:
+        """Write ``fit`` to ``path`` as one self-checking NetCDF file (the cache's format).
+
+        The file carries the fit's configuration hash, the package version, the sampler
+        settings and the data fingerprint, and the cache key of those (so a saved fit
+        copied into the cache is found there).
+
+        Raises
+        ------
+        UsageError
+            If ``fit`` is not a :class:`Fit` or ``path`` not a path.
+        OutputError
+            If the file cannot be written.
+        """
+        if not isinstance(fit, Fit):
+            raise InputError(f"save needs a Fit, got {type(fit).__name__}")
+        if not isinstance(path, str | os.PathLike):
+            raise InputError(f"path must be a file path, got {path!r:.60}")
+        fingerprint = fit.data_fingerprint or ""
+        key = cache.cache_key(fingerprint, fit.config.key(), fit.settings)
+        attrs = _file_attrs(fit.config, fit.settings, fingerprint)
+        try:
+            return cache.save(fit.idata, key, Path(path), attrs)
+        except OSError as err:
+            raise OutputError(f"{path}: cannot be written ({err.strerror or err})") from None
+
+    def load(self, path: str | os.PathLike, dataset: Dataset, *, strict: bool = True) -> Fit:
+        """The fit saved at ``path`` (by :meth:`save`, or a cache entry), for ``dataset``.
+
+        Parameters
+        ----------
+        path : path
+        dataset : Dataset
+            The data fitted (its design is rebuilt under this model's configuration).
+        strict : bool
+            Refuse a file whose configuration hash differs from this model's, whose package
+            version differs in major.minor, or whose data fingerprint differs from
+            ``dataset``'s; False loads it anyway.
+
+        Returns
+        -------
+        Fit
+            With the stored posterior and settings, ``from_cache`` True and ``cache_path``
+            the file.
+
+        Raises
+        ------
+        UsageError
+            If ``path`` is not an existing file or ``dataset`` not a Dataset.
+        FitError
+            If the file is unreadable, damaged or incomplete, or (``strict``) was saved
+            with another configuration, package version or data; the message names the
+            file and what differs.
+        """
+        _check_dataset(dataset)
+        if not isinstance(path, str | os.PathLike) or not Path(path).is_file():
+            raise InputError(f"path must be a saved fit's file, got {path!r:.80} (no such file)")
+        path = Path(path)
+        start = time.perf_counter()
+        idata, attrs = cache.read(path)
+        differences = []
+        stored = str(attrs.get(CONFIG_ATTR, ""))
+        if stored != self.config.key():
+            differences.append(
+                f"configuration hash {stored[:12] or 'missing'} (this model's: "
+                f"{self.config.key()[:12]})"
+            )
+        version = str(attrs.get(VERSION_ATTR, ""))
+        if _minor(version) != _minor(__version__):
+            differences.append(f"package version {version or 'missing'} (this: {__version__})")
+        data = str(attrs.get(DATA_ATTR, ""))
+        if data != dataset.fingerprint:
+            differences.append(
+                f"data fingerprint {data[:12] or 'missing'} (this dataset's: "
+                f"{dataset.fingerprint[:12]})"
+            )
+        if differences and strict:
+            raise FitError(
+                f"{path}: saved with another {'; another '.join(differences)}; "
+                "pass strict=False to load it anyway"
+            )
+        try:
+            settings = json.loads(str(attrs.get(SETTINGS_ATTR, "{}")))
+        except json.JSONDecodeError as err:
+            raise FitError(f"{path}: attribute {SETTINGS_ATTR} is not JSON ({err})") from None
+        return Fit(idata, self.design(dataset), self.config, settings, path, True,
+                   time.perf_counter() - start, data_fingerprint=data or None)  # fmt: skip
+
+
+def _file_attrs(config: ModelConfig, settings: dict, fingerprint: str) -> dict:
+    """The attributes of a saved fit (see :meth:`StockFlowModel.save`)."""
+    return {
+        CONFIG_ATTR: config.key(),
+        VERSION_ATTR: __version__,
+        SETTINGS_ATTR: json.dumps(settings, sort_keys=True),
+        DATA_ATTR: fingerprint,
+    }
 
 
 def fit(
@@ -368,45 +620,11 @@ def fit(
         Warns with :class:`FitWarning` (naming the offending parameters) if the fit misses
         the gate: any divergence, R-hat > 1.01 or bulk ESS < 400.
     """
-    from forecast.model.stockflow import build_model
-
-    if not isinstance(dataset, Dataset):
-        raise InputError(f"fit needs a Dataset (see load_dataset), got {type(dataset).__name__}")
-    config = config if isinstance(config, ModelConfig) else model_config(config)
-    settings = FitSettings(draws, tune, chains, seed, sampler, target_accept)
-    design = build_design(dataset, config)
-    directory = cache.cache_dir(cache_dir)
-    cache.prepare(directory)  # a bad --cache-dir fails now, not after sampling
-    key = cache.cache_key(dataset.fingerprint, config.key(), asdict(settings))
-    path = cache.cache_path(key, directory)
-    start = time.perf_counter()
-    idata = None if refit else cache.load(key, path)
-    loaded = idata is not None
-    if not loaded:
-        model = build_model(design, config)
-        idata = _slim(sample_model(model, settings, directory), model)
-        cache.save(idata, key, path)
-    result = Fit(idata, design, config, asdict(settings), path, loaded, time.perf_counter() - start)
-    if retry and result.divergences and target_accept < RETRY_TARGET_ACCEPT:
-        warnings.warn(
-            f"{result.divergences} divergent transitions at target_accept {target_accept}: "
-            f"sampling again at {RETRY_TARGET_ACCEPT}",
-            FitWarning,
-            stacklevel=2,
-        )
-        return fit(
-            dataset, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-            refit=refit, cache_dir=cache_dir, config=config,
-            target_accept=RETRY_TARGET_ACCEPT, retry=False,
-        )  # fmt: skip
-    if not result.passed:
-        warnings.warn(
-            "fit misses the diagnostic gate (0 divergences, r_hat <= 1.01, ess_bulk >= 400): "
-            + "; ".join(result.failures()[:10]),
-            FitWarning,
-            stacklevel=2,
-        )
-    return result
+    _check_dataset(dataset)
+    settings = dict(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+                    target_accept=target_accept)  # fmt: skip
+    model = StockFlowModel(config, settings)
+    return model._fit(dataset, refit, cache_dir, retry, stacklevel=3)
 
 
 def check_fit_options(options: object) -> dict:
