@@ -10,7 +10,7 @@ from forecast.attribution import attribution_draws, shapley_weights
 from forecast.errors import ScenarioError
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
-from tests.synthetic import synthetic_inputs
+from tests.helpers.synthetic import synthetic_inputs
 
 
 def _scenario(name: str, **levers) -> object:

@@ -40,7 +40,7 @@ from forecast.baselines import (
 )
 from forecast.paths import shipped_dir
 from forecast.registry import MODELS
-from tests.conftest import EVENT, write_dataset
+from tests.helpers.datasets import EVENT, write_dataset
 
 H = 3
 

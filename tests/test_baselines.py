@@ -24,7 +24,7 @@ from forecast.baselines import (
     intervention_matrix,
 )
 from forecast.registry import MODELS, get_forecaster
-from tests.conftest import EVENT, write_dataset
+from tests.helpers.datasets import EVENT, write_dataset
 
 BASE_MODELS = ("naive", "ets", "sarimax", "ucm")
 YEARS = range(2005, 2025)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import cli_cases
+from tests.helpers import cli_cases
 
 CASES = cli_cases.all_cases()
 

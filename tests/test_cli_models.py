@@ -11,7 +11,7 @@ import pytest
 
 from forecast.baselines import FORECAST_COLUMNS
 from forecast.cli import main
-from tests.conftest import write_dataset
+from tests.helpers.datasets import write_dataset
 
 
 @pytest.fixture(scope="module")

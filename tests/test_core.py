@@ -16,7 +16,7 @@ from forecast.engine import _lever_arrays, project_chunk
 from forecast.evaluation import prepare
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
-from tests.synthetic import synthetic_inputs
+from tests.helpers.synthetic import synthetic_inputs
 
 RTOL = 1e-9
 

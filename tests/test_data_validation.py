@@ -9,7 +9,7 @@ import pytest
 
 from forecast import DataError, load_dataset
 from forecast.cli import main
-from tests.conftest import write_csv
+from tests.helpers.datasets import write_csv
 
 
 def _problems(data_dir: Path) -> list[str]:

@@ -12,7 +12,7 @@ from forecast.engine import _lever_arrays, baseline, project_chunk
 from forecast.metrics import BINDING, FLAGS, METRICS, years_behind, years_behind_censored
 from forecast.projection import project
 from forecast.scenarios import scenario_from_dict
-from tests.synthetic import synthetic_inputs
+from tests.helpers.synthetic import synthetic_inputs
 
 
 def _scenario(name: str, start: int = 2026, **levers) -> object:

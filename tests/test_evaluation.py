@@ -21,8 +21,8 @@ from forecast.model.predict import posterior_predictive
 from forecast.quantiles import BAND, QUANTILE_COLUMNS, QUANTILES
 from forecast.runner import HEADLINE_COLUMNS, headline_table
 from forecast.sweeps import sweep_from_dict
-from tests.synthetic import SyntheticFit, synthetic_inputs
-from tests.test_sweep import SMALL
+from tests.helpers.sweeps import SMALL
+from tests.helpers.synthetic import SyntheticFit, synthetic_inputs
 
 #: ``project(SyntheticFit(60), ["status_quo", "leaky", "tighten"], horizon=2035, draws=40,
 #: seed=3)`` on main before this layer (commit 049585d): (q05, q50, q95, mean).

@@ -28,7 +28,7 @@ from forecast.explore.desk import (
 )
 from forecast.projection import project
 from forecast.scenarios import LEVERS, load_scenario
-from tests.synthetic import SyntheticFit
+from tests.helpers.synthetic import SyntheticFit
 
 TRICKY = 'He said "no"\\ \n\ttab é 😀 \x7f end'
 

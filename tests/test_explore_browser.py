@@ -1,8 +1,8 @@
 """A real browser drives ``compute-gap explore``: move a lever, check the figure's numbers.
 
 The explorer runs as a command (``compute-gap explore``) on synthetic posterior draws, as the
-command-line tests do (``forecast.model.fit`` answers from :mod:`tests.synthetic`). Headless
-Chromium is driven over the DevTools protocol as in :mod:`tests.test_report_browser`: the
+command-line tests do (``forecast.model.fit`` answers from :mod:`tests.helpers.synthetic`). Headless
+Chromium is driven over the DevTools protocol as in :mod:`tests.helpers.browser`: the
 lever is dragged with real mouse events, then the ratio figure's data in the page is
 compared with :func:`forecast.project` of the scenario the page shows, and the saved file is
 run by ``compute-gap run``.
@@ -25,19 +25,18 @@ import pytest
 
 from forecast.explore.desk import Desk, resolve
 from forecast.projection import project
-from tests.synthetic import SyntheticFit
-from tests.test_report_browser import CHROMIUM, WINDOW, DevTools
-from tests.test_report_browser import _errors as page_errors
+from tests.helpers.browser import CHROMIUM, WINDOW, DevTools, page_errors
+from tests.helpers.paths import ROOT
+from tests.helpers.synthetic import SyntheticFit
 
 pytest.importorskip("dash")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (.ci/run installs Debian's chromium)"
 )
-ROOT = Path(__file__).resolve().parents[1]
 #: ``compute-gap explore`` with the fit answered from synthetic draws.
 LAUNCH = """import sys
 import forecast.model
-from tests.synthetic import synthetic_fit
+from tests.helpers.synthetic import synthetic_fit
 forecast.model.fit = synthetic_fit
 from forecast.cli import main
 sys.exit(main(["explore", *sys.argv[1:]]))"""

@@ -28,7 +28,7 @@ from forecast.baselines import (
     UcmForecaster,
 )
 from forecast.registry import MODELS, PROVIDERS, Registry, get_forecaster
-from tests.conftest import write_dataset
+from tests.helpers.datasets import write_dataset
 
 YEARS = range(2008, 2025)
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from forecast import DataError, load_dataset, parse_period
 from forecast.data import COLUMNS
-from tests.conftest import write_dataset
+from tests.helpers.datasets import write_dataset
 
 years = st.integers(1900, 2100)
 labels = st.one_of(

@@ -25,9 +25,9 @@ import forecast.model
 import forecast.runner
 import forecast.sweeps.run
 from forecast.cli import main
-from tests import forker
-from tests.synthetic import synthetic_fit
-from tests.test_sweep import SMALL_TOML
+from tests.helpers import forker
+from tests.helpers.sweeps import SMALL_TOML
+from tests.helpers.synthetic import synthetic_fit
 
 REPORT = importlib.import_module("forecast.report")
 SHIPPED = forecast.load_dataset()

@@ -12,13 +12,12 @@ import os
 import subprocess
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
 import forecast
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 #: Model, plotting and cluster libraries: ``import forecast`` loads none of them.
 HEAVY = ("pymc", "pytensor", "arviz", "matplotlib", "statsmodels", "dask", "distributed",
          "jax", "numba", "scipy", "xarray", "pandera", "openpyxl", "SALib", "dash")  # fmt: skip

@@ -10,7 +10,7 @@ from forecast.errors import ModelError
 from forecast.model.config import EXCLUDED, ModelConfig, model_config
 from forecast.model.observations import INTERVAL, LOWER, POINT, UPPER, build_design
 from forecast.model.stockflow import STOCKS, draw_prior, numpy_quantities, simulate
-from tests.conftest import write_dataset
+from tests.helpers.datasets import write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -17,15 +16,15 @@ from nbclient import NotebookClient
 from forecast.errors import ScenarioError
 from forecast.report.figures import BAND, scenario_colors
 from forecast.runner import headline_table
-from tests.test_report import synthetic_projection
+from tests.helpers.paths import ROOT
+from tests.helpers.reports import synthetic_projection
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "scenarios" / "examples" / "analyst_notebook.ipynb"
 #: Run first in the kernel: the fit answers from synthetic draws (no PyMC, no cache).
 SYNTHETIC_FIT = f"""import sys
 sys.path.insert(0, {str(ROOT)!r})
 import forecast.model
-from tests.synthetic import synthetic_fit
+from tests.helpers.synthetic import synthetic_fit
 forecast.model.fit = synthetic_fit"""
 
 

@@ -190,7 +190,7 @@ def test_every_tdp_cites_a_source(dataset) -> None:
 
 def _chips_problems(data_dir, **cells) -> list[str]:
     from forecast import DataError
-    from tests.conftest import CHIP, write_csv
+    from tests.helpers.datasets import CHIP, write_csv
 
     write_csv(data_dir / "chips.csv", "chips", [{**CHIP, **cells}])
     with pytest.raises(DataError) as caught:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -14,46 +13,10 @@ from SALib.test_functions import Ishigami
 import forecast
 from forecast import ScenarioError
 from forecast.cli import main, sweep_cmd
-from forecast.sweeps import SweepSpec, sweep_from_dict
+from forecast.sweeps import sweep_from_dict
 from forecast.sweeps.analysis import design, prim_box, sobol_indices
-from tests.synthetic import synthetic_inputs
-
-SMALL_TOML = """
-name = "small"
-description = "Three levers, one of them US-side"
-base = "status_quo"
-start = 2026
-horizon = 2030
-outcomes = ["us_h100e in 2030", "cn_share in 2030"]
-conditions = ["cn_share >= 0.2 in 2030"]
-[levers]
-us_capex_growth = [-0.1, 0.3]
-leakage = [0.05, 0.6]
-domestic_yield = [0.2, 0.6]
-"""
-SMALL = tomllib.loads(SMALL_TOML)
-
-
-def small_spec() -> SweepSpec:
-    """A sweep cheap enough for tests (3 levers, horizon 2030)."""
-    return sweep_from_dict(SMALL)
-
-
-def small_inputs(n_draws: int = 20):
-    """Synthetic posterior inputs, 2021-2025, with limits too wide to bind (but HBM)."""
-    return synthetic_inputs(n_draws=n_draws, first=2021, last=2025, loose=True)
-
-
-def run_small(out: Path, inputs: object = None, **options) -> forecast.SweepResult:
-    """A small sweep (default: of :func:`small_inputs`) on an in-process LocalCluster."""
-    settings = {"samples": 16, "processes": False, "workers": 1, "chunk_size": 16, **options}
-    return forecast.sweep(small_spec(), inputs or small_inputs(), out=out, **settings)
-
-
-def tidy(result: forecast.SweepResult) -> pd.DataFrame:
-    """All result rows, in a canonical order."""
-    frame = result.results.to_table().to_pandas()
-    return frame.sort_values(["outcome", "sample"], ignore_index=True)
+from tests.helpers.paths import ROOT
+from tests.helpers.sweeps import SMALL, SMALL_TOML, run_small, small_inputs, small_spec, tidy
 
 
 def test_sobol_reproduces_ishigami_indices() -> None:
@@ -220,6 +183,6 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys) -> None:
     bad.write_text('name = "bad"\ndescription = "x"\noutcomes = ["gap in 2030"]\n')
     assert main(["sweep", str(bad)]) == 2
     assert "unknown metric 'gap'" in capsys.readouterr().err
-    default = Path(__file__).parents[1] / "scenarios" / "sweeps" / "default.toml"
+    default = ROOT / "scenarios" / "sweeps" / "default.toml"
     assert main(["sweep", str(default), "--samples", "100"]) == 2
     assert "power of two" in capsys.readouterr().err

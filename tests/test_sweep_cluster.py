@@ -23,8 +23,14 @@ from distributed import Client
 
 import forecast
 from forecast.cli import main, sweep_cmd
-from tests.test_sweep import SMALL_TOML, run_small, small_inputs, small_spec, tidy
-from tests.test_sweep_faults import assert_each_sample_once
+from tests.helpers.sweeps import (
+    SMALL_TOML,
+    assert_each_sample_once,
+    run_small,
+    small_inputs,
+    small_spec,
+    tidy,
+)
 
 DASK = Path(sys.executable).with_name("dask")
 #: Seconds to wait for the scheduler's file and for the workers to register.

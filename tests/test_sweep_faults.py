@@ -19,16 +19,14 @@ from distributed import Client, LocalCluster
 
 import forecast
 from forecast.sweeps.store import partial_dir
-from tests.test_sweep import run_small, small_inputs, small_spec, tidy
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def assert_each_sample_once(result: forecast.SweepResult) -> None:
-    frame = tidy(result)
-    assert not frame.duplicated(["sample", "outcome"]).any()
-    for _, group in frame.groupby("outcome"):
-        assert sorted(group["sample"]) == list(range(result.manifest["rows"]))
+from tests.helpers.paths import ROOT
+from tests.helpers.sweeps import (
+    assert_each_sample_once,
+    run_small,
+    small_inputs,
+    small_spec,
+    tidy,
+)
 
 
 def test_killed_worker_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -63,7 +61,7 @@ INTERRUPTED = """
 import sys, time
 import forecast
 from forecast.sweeps.store import partial_dir
-from tests.test_sweep import small_inputs, small_spec
+from tests.helpers.sweeps import small_inputs, small_spec
 
 def slow(done, total):
     print(done, flush=True)

@@ -16,7 +16,7 @@ from forecast.metrics import METRICS
 from forecast.runner import RESULT_FILES, build_manifest, write_results
 from forecast.scenarios import scenario_from_dict
 from forecast.xlsx import XLSX_FILE, provenance_rows, read_provenance
-from tests.test_report import FakeFit, synthetic_projection
+from tests.helpers.reports import FakeFit, synthetic_projection
 
 FORMULA_NAME = '=HYPERLINK("http://x","click")'
 

@@ -13,7 +13,7 @@ Every case runs ``compute-gap`` in a fresh directory (a child of the fork server
 - ``security``: a file appeared outside the case's directory, or a raw escape character
   reached the terminal.
 
-``tests/test_cli_cases.py`` asserts every case; ``python -m tests.cli_cases`` prints the
+``tests/test_cli_cases.py`` asserts every case; ``python -m tests.helpers.cli_cases`` prints the
 counts.
 """
 
@@ -34,9 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.test_sweep import SMALL_TOML
+from tests.helpers.paths import ROOT
+from tests.helpers.sweeps import SMALL_TOML
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 #: A case that runs longer is a hang; one that needs more memory is unbounded.
 TIME_LIMIT = 60
@@ -774,7 +774,7 @@ def counts(results: dict[str, tuple]) -> Counter:
 if __name__ == "__main__":
     import tempfile
 
-    from tests.forker import Forker
+    from tests.helpers.forker import Forker
 
     server = Forker()
     with tempfile.TemporaryDirectory() as scratch:

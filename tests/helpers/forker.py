@@ -1,12 +1,13 @@
 """A fork server for command-line tests that need a real process: signals, limits, users.
 
 Starting Python and importing compute-gap takes seconds; forking a process that has done so
-takes milliseconds. :class:`Forker` starts ``python -m tests.forker`` once (a fresh
+takes milliseconds. :class:`Forker` starts ``python -m tests.helpers.forker`` once (a fresh
 interpreter, unaffected by what the test process did) and asks it to run ``compute-gap``
 commands, each in a child of its own, several at once if asked:
 
-- ``forecast.model.fit`` answers from synthetic draws (:func:`tests.synthetic.synthetic_fit`),
-  the report's baseline backtest is skipped and sweeps run their Dask workers as threads;
+- ``forecast.model.fit`` answers from synthetic draws
+  (:func:`tests.helpers.synthetic.synthetic_fit`), the report's baseline backtest is skipped
+  and sweeps run their Dask workers as threads;
   ``quick=True`` also reuses the shipped dataset loaded once, writes tiny stand-ins for the
   report's figures and evaluates a sweep's chunks in order without Dask; ``stuck=True``
   keeps the real ``fit`` but makes its sampler hang in compiled code;
@@ -40,7 +41,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import ROOT
+
 NOBODY = 65534
 _OUTPUT_CHARS = 50_000
 
@@ -70,7 +72,7 @@ class Forker:
     def __init__(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.forker"], cwd=ROOT, env=env, text=True,
+            [sys.executable, "-m", "tests.helpers.forker"], cwd=ROOT, env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )  # fmt: skip
         self._done: dict[int, Outcome] = {}
@@ -214,7 +216,7 @@ def _patch(request: dict, shipped: object) -> None:
     import forecast.runner
     import forecast.sweeps.run
     from forecast.model import fitting
-    from tests.synthetic import synthetic_fit
+    from tests.helpers.synthetic import synthetic_fit
 
     if request.get("stuck"):
         from forecast.model import stockflow
@@ -319,7 +321,7 @@ def _warm_up() -> None:
 
     import forecast.model
     from forecast.cli import main
-    from tests.synthetic import synthetic_fit
+    from tests.helpers.synthetic import synthetic_fit
 
     real, forecast.model.fit = forecast.model.fit, synthetic_fit
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
