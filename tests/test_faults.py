@@ -4,7 +4,7 @@ times, two writers at once, a full disk, a damaged cache, Ctrl-C while the sampl
 After every fault the output holds the previous complete result set or the new complete one,
 never a mix; every file of the user (beside the output and inside it) is unchanged; and what
 a killed process left behind is temporary and gone after the next run. The commands run in
-children of the fork server (``tests/forker.py``) on synthetic posterior draws.
+children of the fork server (``tests/helpers/forker.py``) on synthetic posterior draws.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The hostile command-line cases of issue #15, reconstructed, and how each one ends.
 
 Every case runs ``compute-gap`` in a fresh directory (a child of the fork server of
-``tests/forker.py``, on synthetic posterior draws) and is classified:
+``tests/helpers/forker.py``, on synthetic posterior draws) and is classified:
 
 - ``clean``: bad input refused as documented (the exit code, and the message naming the
   file, field or argument);
@@ -13,8 +13,8 @@ Every case runs ``compute-gap`` in a fresh directory (a child of the fork server
 - ``security``: a file appeared outside the case's directory, or a raw escape character
   reached the terminal.
 
-``tests/test_cli_cases.py`` asserts every case; ``python -m tests.helpers.cli_cases`` prints the
-counts.
+``tests/cli/test_cli_cases.py`` asserts every case; ``python -m tests.helpers.cli_cases``
+prints the counts.
 """
 
 from __future__ import annotations

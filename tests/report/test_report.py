@@ -1,7 +1,7 @@
 """The report: figures, HTML/Markdown rendering, escaping, atomic output and the CLI.
 
-Everything runs on a synthetic projection (``tests/synthetic.py``) and the shipped dataset, with
-a stand-in for the fit (:class:`FakeFit`): no PyMC sampling.
+Everything runs on a synthetic projection (``tests/helpers/synthetic.py``) and the shipped
+dataset, with a stand-in for the fit (:class:`FakeFit`): no PyMC sampling.
 """
 
 from __future__ import annotations

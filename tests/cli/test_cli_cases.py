@@ -1,4 +1,4 @@
-"""The hostile command-line cases of issue #15 (``tests/cli_cases.py``), one test each.
+"""The hostile command-line cases of issue #15 (``tests/helpers/cli_cases.py``), one test each.
 
 All cases run once, two at a time, in children of the fork server; each test then checks
 its own case: refused with the documented exit code and message, or done correctly; never a

@@ -1,8 +1,8 @@
 """A real browser drives ``compute-gap explore``: move a lever, check the figure's numbers.
 
 The explorer runs as a command (``compute-gap explore``) on synthetic posterior draws, as the
-command-line tests do (``forecast.model.fit`` answers from :mod:`tests.helpers.synthetic`). Headless
-Chromium is driven over the DevTools protocol as in :mod:`tests.helpers.browser`: the
+command-line tests do (``forecast.model.fit`` answers from :mod:`tests.helpers.synthetic`).
+Headless Chromium is driven over the DevTools protocol by :mod:`tests.helpers.browser`: the
 lever is dragged with real mouse events, then the ratio figure's data in the page is
 compared with :func:`forecast.project` of the scenario the page shows, and the saved file is
 run by ``compute-gap run``.

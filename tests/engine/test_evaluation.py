@@ -36,7 +36,7 @@ PINNED = {
     ("tighten", "ratio_us_cn", 2035): (23.75505133349027, 58.64122142722765,
                                        115.44441744875581, 77.39775269507876),
 }  # fmt: skip
-#: The small sweep of tests/test_sweep.py (8 Sobol samples, seed 4, 20 loose synthetic draws)
+#: The small sweep of tests/helpers/sweeps.py (8 Sobol samples, seed 4, 20 loose synthetic draws)
 #: on main: (sample, outcome) -> (leakage, q05, q50, q95).
 PINNED_SWEEP = {
     (1, "cn_share_2030"): (0.29871930317021905, 0.0600990989594323, 0.07988135617047232,
