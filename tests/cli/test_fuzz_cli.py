@@ -134,6 +134,7 @@ def reset(home: Path) -> None:
     (home / "small.toml").write_text(SMALL_TOML)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(argv=command_lines())
 def test_any_command_line_ends_in_a_documented_exit(sandbox, argv) -> None:

@@ -321,6 +321,7 @@ def test_calibration_scores_are_the_backtests_own_errors(tmp_path: Path) -> None
     assert "2 earlier-origin errors, too few" in ets(early, "capex", H).note
 
 
+@pytest.mark.slow
 def test_calibrated_intervals_cover_80_to_95_percent_on_the_shipped_backtest() -> None:
     """Shipped data, default models and auto, default origins (69 forecasts per model,
     origins 2020-2024).

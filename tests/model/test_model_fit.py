@@ -135,6 +135,7 @@ def test_model_forecast_stays_inside_the_limits(cold):
     assert np.median(growth) / 5 < 0.5  # no unbounded exponential: < 65 %/yr after 2030
 
 
+@pytest.mark.slow
 def test_cache_hit_is_fast_and_identical(cold, shipped):
     result, directory = cold
     start = time.perf_counter()
