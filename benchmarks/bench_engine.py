@@ -20,7 +20,7 @@ import pytest
 from forecast._kernels import OUTPUTS
 from forecast.engine import baseline, engine_threads, project_chunk
 from forecast.scenarios import scenario_from_dict
-from tests.synthetic import synthetic_inputs
+from tests.helpers.synthetic import synthetic_inputs
 
 
 def _variants(n: int) -> list:

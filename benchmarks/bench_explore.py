@@ -14,7 +14,7 @@ from plotly.io.json import to_json_plotly
 
 from forecast.explore.app import Explorer
 from forecast.explore.desk import DRAG_DRAWS, Desk, LeverSetting, scenario_fields
-from tests.synthetic import SyntheticFit
+from tests.helpers.synthetic import SyntheticFit
 
 pytest.importorskip("dash")
 #: Draws of the synthetic posterior (the shipped fit keeps 4 chains x 1,000 draws).

@@ -17,7 +17,7 @@ import pytest
 
 import forecast
 from forecast.report import write_report
-from tests.test_report import report_inputs, synthetic_projection
+from tests.helpers.reports import report_inputs, synthetic_projection
 
 
 def _report(out: Path, cache: Path) -> Path:

@@ -21,7 +21,7 @@ from distributed import Client, LocalCluster
 import forecast
 from forecast.paths import shipped_dir
 from forecast.sweeps import load_sweep
-from tests.synthetic import synthetic_inputs
+from tests.helpers.synthetic import synthetic_inputs
 
 _RUNS = itertools.count()
 #: Timed repetitions of the main measurement (the fastest counts: the machine is shared).

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from forecast import InputError, bounds
 from forecast.errors import DataError, Problem
+from tests.helpers.paths import ROOT
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 
 def shown(bound: bounds.Bound) -> set[str]:

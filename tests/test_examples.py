@@ -8,7 +8,7 @@ import sys
 from forecast.paths import shipped_dir
 from forecast.projection import project
 from forecast.scenarios import list_scenarios
-from tests.synthetic import synthetic_inputs
+from tests.helpers.synthetic import synthetic_inputs
 
 
 def test_summary_table_example(tmp_path, monkeypatch, capsys) -> None:

@@ -4,7 +4,7 @@ times, two writers at once, a full disk, a damaged cache, Ctrl-C while the sampl
 After every fault the output holds the previous complete result set or the new complete one,
 never a mix; every file of the user (beside the output and inside it) is unchanged; and what
 a killed process left behind is temporary and gone after the next run. The commands run in
-children of the fork server (``tests/forker.py``) on synthetic posterior draws.
+children of the fork server (``tests/helpers/forker.py``) on synthetic posterior draws.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import pytest
 
 from forecast.io import clean_stale, read_set
 from forecast.model import cache
-from tests.test_sweep import SMALL_TOML
+from tests.helpers.paths import ROOT
+from tests.helpers.sweeps import SMALL_TOML
 
 #: Files that identify a run's content: the same seed gives the same bytes.
 KEY_FILES = {
@@ -257,7 +258,7 @@ def _permissions(forker, template: Template, tmp_path: Path) -> None:
     outcome = forker.run(argv("run", NEW), case, quick=True, nobody=True)
     assert outcome.code == 2 and "cannot write" in outcome.err, outcome.text
     data = case.parent / "data"
-    shutil.copytree(Path(__file__).parents[1] / "data", data)
+    shutil.copytree(ROOT / "data", data)
     (data / "sources.csv").chmod(0o000)
     outcome = forker.run(["data", "--data-dir", data], tmp_path, nobody=True)
     assert outcome.code == 2 and "sources.csv: cannot read" in outcome.err, outcome.text

@@ -7,12 +7,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast import DataError, load_dataset, parse_period
 from forecast.data import COLUMNS
-from tests.conftest import write_dataset
+from tests.helpers.datasets import write_dataset
 
 years = st.integers(1900, 2100)
 labels = st.one_of(
@@ -60,6 +61,7 @@ def _fresh_dir() -> Path:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(COLUMNS)), rows)
 def test_loader_with_random_rows_raises_only_data_error(name: str, extra_rows) -> None:

@@ -33,8 +33,8 @@ from forecast.baselines import History, NaiveForecaster, SarimaxForecaster
 from forecast.priors import DISTRIBUTIONS
 from forecast.registry import MODELS
 from forecast.sweeps import sweep_from_dict
-from tests.synthetic import SyntheticFit
-from tests.test_sweep import SMALL
+from tests.helpers.sweeps import SMALL
+from tests.helpers.synthetic import SyntheticFit
 
 SHIPPED = forecast.load_dataset()
 SERIES = "msft_capex_usd_bn"
