@@ -149,6 +149,7 @@ def test_cache_hit_is_fast_and_identical(cold, shipped):
     )
 
 
+@pytest.mark.slow
 def test_a_real_fit_round_trips_through_save_and_load(cold, shipped, tmp_path):
     """The model object's file of a sampled fit: the cache entry, and loaded back equal."""
     from forecast.model.fitting import StockFlowModel

@@ -1,7 +1,7 @@
 """The model object: merged configuration, build, fit through the cache, save and load.
 
 Sampling is replaced by a small fake posterior (the model is still built on the shipped data);
-``tests/test_model_fit.py`` round-trips a real fit through save and load.
+``tests/model/test_model_fit.py`` round-trips a real fit through save and load.
 """
 
 from __future__ import annotations
