@@ -62,6 +62,23 @@ def _quiet_unraisable(previous: Callable[[object], object]) -> Callable[[object]
     return hook
 
 
+def _quiet_excepthook(previous: Callable[..., object]) -> Callable[..., None]:
+    """An excepthook that drops :class:`Interrupted`.
+
+    Compiled code that cannot pass an exception on (a Cython function declared without
+    ``except``, e.g. SciPy's Sobol set-up reading its tables) prints it through
+    ``sys.excepthook`` with a full traceback and carries on. The signal is not lost: the
+    watchdog heard it, and ends the process after the grace period unless the block is done
+    by then.
+    """
+
+    def hook(exc_type: type, exc_value: BaseException, traceback: object) -> None:
+        if not isinstance(exc_value, Interrupted):
+            previous(exc_type, exc_value, traceback)
+
+    return hook
+
+
 def _next_signal(read_fd: int, timeout: float | None) -> int | None:
     """The next of our signals written to the wakeup pipe; None on end-of-file or timeout."""
     while True:
@@ -96,8 +113,9 @@ def handled() -> Iterator[None]:
     os.set_blocking(write_fd, False)
     done = threading.Event()
     previous = {signum: signal.signal(signum, _raise) for signum in _SIGNALS}
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = _quiet_unraisable(previous_hook)
+    previous_hooks = sys.unraisablehook, sys.excepthook
+    sys.unraisablehook = _quiet_unraisable(previous_hooks[0])
+    sys.excepthook = _quiet_excepthook(previous_hooks[1])
     old_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     watchdog = threading.Thread(target=_watch, args=(read_fd, done), daemon=True)
     watchdog.start()
@@ -105,7 +123,7 @@ def handled() -> Iterator[None]:
         yield
     finally:
         done.set()
-        sys.unraisablehook = previous_hook
+        sys.unraisablehook, sys.excepthook = previous_hooks
         signal.set_wakeup_fd(old_fd)
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -341,3 +341,25 @@ def test_a_signal_inside_a_finaliser_prints_no_traceback(monkeypatch) -> None:
         del obj
     assert seen == [ValueError]
     assert sys.unraisablehook is record
+
+
+def test_a_signal_inside_compiled_code_that_swallows_it_prints_no_traceback(capfd) -> None:
+    """Ctrl-C that lands in Cython code which cannot pass it on (SciPy's Sobol set-up): it
+    prints the exception with ``PyErr_PrintEx``, i.e. through ``sys.excepthook``, and goes on.
+    That print is dropped for Interrupted only; the hook is restored afterwards."""
+    from forecast.interrupt import Interrupted, handled
+
+    def print_ex(error: BaseException) -> None:  # PyErr_PrintEx's call, as Cython makes it
+        try:
+            raise error
+        except BaseException:
+            sys.excepthook(*sys.exc_info())
+
+    hook = sys.excepthook
+    with handled():
+        print_ex(Interrupted(signal.SIGINT))
+        print_ex(ValueError("real"))
+    assert sys.excepthook is hook
+    err = capfd.readouterr().err
+    assert "ValueError: real" in err
+    assert "Interrupted" not in err and "SIGINT" not in err
