@@ -103,6 +103,27 @@ def _watch(read_fd: int, done: threading.Event) -> None:
 
 
 @contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while compiled code that cannot pass an exception on runs
+    (SciPy's Sobol set-up reads its tables through Python code from Cython): a signal that
+    arrives meanwhile is raised as :class:`Interrupted` when the block ends, where it can
+    unwind. Outside :func:`handled` (or off the main thread) the block runs unchanged."""
+    on_main = threading.current_thread() is threading.main_thread()
+    if not on_main or signal.getsignal(signal.SIGINT) is not _raise:
+        yield
+        return
+    caught: list[int] = []
+    previous = {signum: signal.signal(signum, lambda s, f: caught.append(s)) for signum in _SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            raise Interrupted(caught[0])
+
+
+@contextlib.contextmanager
 def handled() -> Iterator[None]:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` while the block runs (main thread
     only; elsewhere the block runs unchanged), with the watchdog described above."""

@@ -343,6 +343,21 @@ def test_a_signal_inside_a_finaliser_prints_no_traceback(monkeypatch) -> None:
     assert sys.unraisablehook is record
 
 
+def test_a_signal_in_a_deferred_block_is_raised_when_it_ends() -> None:
+    """Compiled code that would swallow Ctrl-C (SciPy's Sobol set-up) runs deferred: the
+    signal is raised as Interrupted after the block, where it can unwind, not inside it."""
+    from forecast.interrupt import Interrupted, deferred, handled
+
+    reached = []
+    with pytest.raises(Interrupted), handled():
+        with deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, and only records the signal
+            reached.append("end of block")
+        reached.append("after the block")
+    assert reached == ["end of block"]
+
+
 def test_a_signal_inside_compiled_code_that_swallows_it_prints_no_traceback(capfd) -> None:
     """Ctrl-C that lands in Cython code which cannot pass it on (SciPy's Sobol set-up): it
     prints the exception with ``PyErr_PrintEx``, i.e. through ``sys.excepthook``, and goes on.

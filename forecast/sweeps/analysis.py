@@ -15,6 +15,7 @@ from SALib.sample import latin
 from SALib.sample import sobol as sobol_sample
 
 from forecast.errors import UsageError
+from forecast.interrupt import deferred
 
 METHODS = ("sobol", "lhs")
 #: Fewest samples a PRIM box may hold by default.
@@ -62,7 +63,8 @@ def design(problem: dict, samples: int, method: str, seed: int) -> np.ndarray:
     """
     design_rows(problem, samples, method)
     if method == "sobol":
-        return sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
+        with deferred():  # SciPy's Sobol set-up swallows an exception raised inside it
+            return sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     return latin.sample(problem, samples, seed=seed)
 
 
