@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -202,11 +203,16 @@ def _spin(n: int) -> float:
     return total
 
 
+#: Modules :func:`_patch` changes; the server imports them before forking (imports are lazy).
+PATCHED = (
+    "distributed", "forecast.cli.models_cmd", "forecast.data", "forecast.io", "forecast.model",
+    "forecast.report", "forecast.runner", "forecast.sweeps.run",
+)  # fmt: skip
+
+
 def _patch(request: dict, shipped: object) -> None:
     """Replace the slow parts: the fit, the backtest, Dask processes and (``quick``) the
     figures and the loading of the shipped data; or (``stuck``) make sampling hang."""
-    import importlib
-
     import distributed
 
     import forecast.cli.models_cmd
@@ -319,10 +325,14 @@ def _warm_up() -> None:
         import ema_workbench.analysis.prim  # noqa: F401
         import SALib.analyze.sobol  # noqa: F401
 
+    for name in PATCHED:  # so that _patch, which a child runs before main, takes no time
+        importlib.import_module(name)
     import forecast.model
     from forecast.cli import main
+    from forecast.sweeps.analysis import design
     from tests.helpers.synthetic import synthetic_fit
 
+    design({"num_vars": 1, "names": ["x"], "bounds": [[0, 1]]}, 8, "sobol", 0)  # SciPy's tables
     real, forecast.model.fit = forecast.model.fit, synthetic_fit
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
         main(["run", "status_quo", "--draws", "5", "--out", f"{scratch}/out"])
