@@ -154,11 +154,6 @@ def _manifest(spec: SweepSpec, base: Baseline, settings: dict) -> dict:
     )
 
 
-def _posterior(base: Baseline) -> Baseline:
-    """The posterior itself: a task that holds it on a worker (see :func:`_evaluate`)."""
-    return base
-
-
 def _evaluate(
     evaluator: Evaluator,
     spec: SweepSpec,
